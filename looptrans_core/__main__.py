@@ -1,0 +1,6 @@
+"""Entry point of `python -m looptrans_core`."""
+import sys
+
+from looptrans_core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of `python -m looptrans_core`; see looptrans_core.cli."""

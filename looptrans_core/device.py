@@ -1,0 +1,41 @@
+"""Device and precision choices shared by the Grounder, training and the CLI."""
+import torch
+
+PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+
+
+class DeviceUnavailableError(ValueError):
+    """The requested device does not exist on this machine."""
+
+
+def resolve_device(spec: str = 'auto') -> torch.device:
+    """Turn 'auto', 'cpu', 'cuda' or 'cuda:N' into a device that exists here."""
+    if spec == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise ValueError(f"unknown device {spec!r}; expected 'auto', 'cpu', 'cuda' or "
+                         "'cuda:N'") from None
+    if device.type not in ('cpu', 'cuda'):
+        raise ValueError(f"unsupported device {spec!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise DeviceUnavailableError(f'device {spec!r} requested but CUDA is not available '
+                                         "here; use 'cpu' or 'auto'")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceUnavailableError(f'device {spec!r} requested but only '
+                                         f'{torch.cuda.device_count()} CUDA device(s) exist')
+    return device
+
+
+def resolve_precision(name: str) -> torch.dtype:
+    """Map 'fp32', 'fp16' or 'bf16' to a torch dtype."""
+    if name not in PRECISIONS:
+        raise ValueError(f'unknown precision {name!r}; expected one of {sorted(PRECISIONS)}')
+    return PRECISIONS[name]
+
+
+def autocast(device: torch.device, dtype: torch.dtype) -> torch.autocast:
+    """Autocast context for `dtype`, disabled for fp32."""
+    return torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32)

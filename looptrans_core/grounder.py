@@ -1,0 +1,124 @@
+"""Grounder: the ROS-free inference API. Images in, heat maps and interaction points out."""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint
+from looptrans_core.device import autocast, resolve_device, resolve_precision
+from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.peaks import Peak, PeakConfig, peak_candidates, select_peaks
+from looptrans_core.postprocess import upsample_maps
+from looptrans_core.preprocess import normalise_batch, to_device_uint8
+
+ImageInput = Union[np.ndarray, Sequence[np.ndarray]]
+
+
+@dataclass
+class AffordanceMap:
+    """The grounding of one action on one image.
+
+    Attributes:
+        action: the affordance name.
+        heatmap: H x W float32 in [0, 1], at the input image's resolution.
+        peaks: interaction points, best first, in pixels of the input image.
+        raw: the raw (unnormalised) patch-grid map, e.g. 14 x 14, when requested.
+    """
+
+    action: str
+    heatmap: np.ndarray
+    peaks: List[Peak]
+    raw: Optional[np.ndarray] = None
+
+
+class Grounder:
+    """Grounds affordances on images with a LoopTrans model, on CPU or CUDA.
+
+    Every requested action comes out of one forward pass per batch.
+    """
+
+    def __init__(self, model: LoopTrans, affordances: Sequence[str], device: str = 'auto',
+                 precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
+                 metadata: Optional[CheckpointMetadata] = None) -> None:
+        if len(affordances) != model.num_affordances:
+            raise ValueError(f'{len(affordances)} affordance names for a model with '
+                             f'{model.num_affordances} affordance channels')
+        self.device = resolve_device(device)
+        self.precision = precision
+        self.dtype = resolve_precision(precision)
+        self.model = model.to(self.device).eval()
+        self.affordances = tuple(affordances)
+        self.peak_config = peak_config
+        self.metadata = metadata
+        self._index = {name: i for i, name in enumerate(self.affordances)}
+
+    @classmethod
+    def from_checkpoint(cls, path: Union[str, Path], device: str = 'auto',
+                        precision: str = 'fp32',
+                        peak_config: PeakConfig = PeakConfig()) -> 'Grounder':
+        """Load a published `.pth` or our `.safetensors` checkpoint onto `device`."""
+        model, metadata = load_checkpoint(path)
+        return cls(model, metadata.affordances, device, precision, peak_config, metadata)
+
+    def validate_actions(self, actions: Optional[Sequence[str]]) -> List[str]:
+        """Return `actions` (all affordances when None), or raise naming the valid ones."""
+        if actions is None:
+            return list(self.affordances)
+        if isinstance(actions, str):
+            actions = [actions]
+        unknown = [a for a in actions if a not in self._index]
+        if unknown or not actions:
+            raise ValueError(f'unknown action(s) {unknown or actions}; valid actions: '
+                             f'{", ".join(self.affordances)}')
+        return list(actions)
+
+    def ground(self, image: ImageInput, actions: Optional[Sequence[str]] = None, *,
+               channel_order: str = 'rgb', peak_config: Optional[PeakConfig] = None,
+               return_raw: bool = False,
+               ) -> Union[Dict[str, AffordanceMap], List[Dict[str, AffordanceMap]]]:
+        """Ground `actions` on one image or a list of images.
+
+        Args:
+            image: H x W x 3 uint8 array in RGB order (see `channel_order`), or a list of them
+                (sizes may differ); a list is processed as one batch.
+            actions: affordance names; None means every affordance.
+            channel_order: 'rgb' (default) or 'bgr' (OpenCV's order).
+            peak_config: overrides the Grounder's peak settings for this call.
+            return_raw: also return the raw patch-grid maps.
+
+        Returns:
+            For one image, a dict action -> AffordanceMap; for a list, a list of such dicts.
+        """
+        single = isinstance(image, np.ndarray)
+        images = [image] if single else list(image)
+        if not images:
+            raise ValueError('ground() got an empty list of images')
+        names = self.validate_actions(actions)
+        tensors = [to_device_uint8(img, channel_order, self.device) for img in images]
+        raw = self.raw_maps(tensors)[:, [self._index[a] for a in names]]
+        results = [self._finish(raw[b], tensors[b].shape[-2:], names, peak_config, return_raw)
+                   for b in range(len(images))]
+        return results[0] if single else results
+
+    @torch.inference_mode()
+    def raw_maps(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
+        """One forward pass: (B, num_affordances, rows, cols) raw maps of 3 x H x W uint8 tensors."""
+        config = self.model.backbone_config
+        batch = normalise_batch(images, config.input_size, config.mean, config.std)
+        with autocast(self.device, self.dtype):
+            return self.model(batch).float()
+
+    @torch.inference_mode()
+    def _finish(self, raw: torch.Tensor, size: torch.Size, names: List[str],
+                peak_config: Optional[PeakConfig], return_raw: bool) -> Dict[str, AffordanceMap]:
+        config = peak_config or self.peak_config
+        heatmaps = upsample_maps(raw, tuple(size))
+        candidates = peak_candidates(heatmaps, config)
+        heatmaps_host = heatmaps.cpu().numpy()
+        peaks = select_peaks(candidates.cpu().numpy(), config)
+        raw_host = raw.cpu().numpy() if return_raw else None
+        return {name: AffordanceMap(name, heatmaps_host[i], peaks[i],
+                                    None if raw_host is None else raw_host[i])
+                for i, name in enumerate(names)}

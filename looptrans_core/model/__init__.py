@@ -1,0 +1,1 @@
+"""LoopTrans model: frozen ViT backbone, projection, pixel decoder, shared CAM branch, classifier."""

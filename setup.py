@@ -1,0 +1,51 @@
+"""ament_python package looptrans_ros: installs looptrans_core and looptrans_ros."""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = 'looptrans_ros'
+
+setup(
+    name=PACKAGE_NAME,
+    version='0.1.0',
+    description='LoopTrans weakly-supervised affordance grounding: model, training and a ROS 2 node',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=find_packages(include=['looptrans_core', 'looptrans_core.*',
+                                    'looptrans_ros', 'looptrans_ros.*']),
+    package_data={'looptrans_core': ['assets/*.safetensors']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE_NAME}']),
+        (f'share/{PACKAGE_NAME}', ['package.xml']),
+        (f'share/{PACKAGE_NAME}/launch', glob('launch/*.launch.py')),
+        (f'share/{PACKAGE_NAME}/config', glob('config/*.yaml') + glob('config/*.rviz')),
+    ],
+    install_requires=[
+        'torch>=2.1',
+        'torchvision>=0.16',
+        'timm>=0.9',
+        'numpy',
+        'opencv-python-headless',
+        'pillow',
+        'safetensors',
+        'tqdm',
+        'pyyaml',
+    ],
+    extras_require={
+        'train': ['matplotlib'],
+        'bag': ['rosbags>=0.10'],
+        'test': ['pytest', 'matplotlib', 'rosbags>=0.10', 'colcon-core'],
+    },
+    tests_require=['pytest'],
+    zip_safe=True,
+    maintainer='LoopTrans-ROS developers',
+    maintainer_email='looptrans-ros@example.org',
+    entry_points={
+        'console_scripts': [
+            'grounding_node = looptrans_ros.node:main',
+            'synthetic_camera = looptrans_ros.synthetic_camera:main',
+            'bag_grounding = looptrans_ros.bag_grounding:main',
+            'looptrans = looptrans_core.cli:main',
+        ],
+    },
+)
