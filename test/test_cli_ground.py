@@ -1,0 +1,91 @@
+"""`python -m looptrans_core ground` end to end on generated images, folders and videos."""
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from looptrans_core.affordances import SEEN_AFFORDANCES
+from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
+from looptrans_core.cli import main
+from model_factory import make_tiny_model
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    metadata = CheckpointMetadata(backbone='vit_tiny_test', affordances=SEEN_AFFORDANCES,
+                                  divide='Seen', description='random test weights')
+    return save_checkpoint(make_tiny_model(), tmp_path_factory.mktemp('ckpt') / 'm.safetensors',
+                           metadata)
+
+
+def _write_image(path, rng, size=(48, 64)):
+    cv2.imwrite(str(path), rng.integers(0, 256, (*size, 3), dtype=np.uint8))
+    return path
+
+
+def test_ground_writes_overlays_maps_peaks_and_raw(tmp_path, checkpoint, rng):
+    image = _write_image(tmp_path / 'scene.png', rng)
+    out = tmp_path / 'out'
+    code = main(['ground', '--checkpoint', str(checkpoint), '--image', str(image),
+                 '--action', 'cut', '--action', 'hold', '--out', str(out), '--device', 'cpu',
+                 '--raw'])
+    assert code == 0
+    for action in ('cut', 'hold'):
+        overlay = cv2.imread(str(out / f'scene_{action}_overlay.png'))
+        assert overlay.shape == (48, 64, 3)
+        heat = np.load(out / f'scene_{action}.npy')
+        assert heat.shape == (48, 64) and 0 <= heat.min() and heat.max() <= 1
+        peaks = json.loads((out / f'scene_{action}_peaks.json').read_text())
+        assert peaks['action'] == action
+        assert all({'u', 'v', 'score'} == set(p) for p in peaks['peaks'])
+    raw = np.load(out / 'scene_raw.npy')
+    assert raw.shape == (2, 14, 14)
+
+
+def test_ground_without_action_covers_every_affordance(tmp_path, checkpoint, rng):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    for name in ('a.png', 'b.jpg'):
+        _write_image(folder / name, rng)
+    out = tmp_path / 'out'
+    assert main(['ground', '--checkpoint', str(checkpoint), '--image', str(folder),
+                 '--out', str(out), '--raw']) == 0
+    assert np.load(out / 'b_raw.npy').shape == (len(SEEN_AFFORDANCES), 14, 14)
+    assert len(list(out.glob('a_*_overlay.png'))) == len(SEEN_AFFORDANCES)
+
+
+def test_ground_reads_video_frames(tmp_path, checkpoint, rng):
+    video = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'MJPG'), 5.0, (64, 48))
+    for _ in range(3):
+        writer.write(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+    out = tmp_path / 'out'
+    assert main(['ground', '--checkpoint', str(checkpoint), '--image', str(video),
+                 '--action', 'eat', '--out', str(out)]) == 0
+    assert sorted(p.name for p in out.glob('*_overlay.png')) == [
+        f'clip_{i:06d}_eat_overlay.png' for i in range(3)]
+
+
+def test_unknown_action_is_a_clear_cli_error(tmp_path, checkpoint, rng, capsys):
+    image = _write_image(tmp_path / 'x.png', rng)
+    code = main(['ground', '--checkpoint', str(checkpoint), '--image', str(image),
+                 '--action', 'fly', '--out', str(tmp_path / 'o')])
+    assert code == 2
+    assert 'unknown action' in capsys.readouterr().err
+
+
+def test_missing_input_is_a_clear_cli_error(tmp_path, checkpoint, capsys):
+    code = main(['ground', '--checkpoint', str(checkpoint), '--image',
+                 str(tmp_path / 'missing.png')])
+    assert code == 2
+    assert 'input not found' in capsys.readouterr().err
+
+
+def test_module_help_lists_ground():
+    result = subprocess.run([sys.executable, '-m', 'looptrans_core', '--help'],
+                            capture_output=True, text=True, check=True)
+    assert 'ground' in result.stdout
