@@ -1,0 +1,109 @@
+"""Synthetic scenes: one object alone (egocentric) or touched by a person (exocentric)."""
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from looptrans_core.data.synth_objects import CONTACTS, OBJECTS, STYLES, SynthObject, \
+    object_by_name
+from looptrans_core.data.synth_paint import background, fill, person, random_colour, texture
+from looptrans_core.data.synth_shapes import place
+
+GT_SIGMA = 0.03
+"""Gaussian blur of the ground-truth part masks, as a fraction of the image's shorter side."""
+
+
+@dataclass
+class Scene:
+    """A drawn image and where each action is afforded in it.
+
+    Attributes:
+        image: H x W x 3 uint8, RGB.
+        object_name: the AGD20K object drawn.
+        part_masks: action -> H x W bool mask of the visible part(s) that afford it.
+    """
+
+    image: np.ndarray
+    object_name: str
+    part_masks: Dict[str, np.ndarray]
+
+    @property
+    def affordances(self) -> Tuple[str, ...]:
+        """The actions the drawn object affords."""
+        return tuple(self.part_masks)
+
+    def heatmap(self, action: str) -> np.ndarray:
+        """Ground truth of `action`: its part mask, Gaussian blurred, scaled to max 1 (float32)."""
+        if action not in self.part_masks:
+            raise ValueError(f'{action!r} is not afforded by the {self.object_name} in this '
+                             f'scene; afforded: {self.affordances}')
+        sigma = GT_SIGMA * min(self.image.shape[:2])
+        blurred = cv2.GaussianBlur(self.part_masks[action].astype(np.float32), (0, 0), sigma)
+        return blurred / max(float(blurred.max()), 1e-12)
+
+
+def draw_object(canvas: np.ndarray, obj: SynthObject, centre: Tuple[float, float], scale: float,
+                rng: np.random.Generator) -> Dict[str, np.ndarray]:
+    """Paint `obj` on `canvas` in a random pose; return action -> visible part mask."""
+    angle, mirror = rng.uniform(-30, 30), bool(rng.random() < 0.5)
+    neutral = random_colour(rng, (0.1, 0.7))
+    masks = {action: np.zeros(canvas.shape[:2], bool) for action in obj.affordances}
+    for part in obj.parts:
+        paint = neutral if part.style is None else texture(STYLES[part.style], canvas.shape[:2],
+                                                           rng)
+        inside = fill(canvas, place(part.shape, centre, scale, angle, mirror), paint)
+        for action, mask in masks.items():
+            mask[inside] = action in part.affordances
+    return masks
+
+
+def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject) -> Scene:
+    """`obj` alone on a cluttered background, at a random place, scale, pose and colour."""
+    height, width = size
+    canvas = background(size, rng, clutter=int(rng.integers(0, 5)))
+    scale = min(size) * rng.uniform(0.25, 0.42)
+    centre = (rng.uniform(scale, max(scale, width - scale)),
+              rng.uniform(scale, max(scale, height - scale)))
+    masks = draw_object(canvas, obj, centre, scale, rng)
+    return Scene(canvas, obj.name, masks)
+
+
+def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
+              action: str) -> Scene:
+    """`obj` with a person whose hand or body touches, and partly hides, the part of `action`."""
+    height, width = size
+    canvas = background(size, rng, clutter=int(rng.integers(0, 4)))
+    side = min(size)
+    scale = side * rng.uniform(0.18, 0.28)
+    centre = (rng.uniform(0.3, 0.7) * width, rng.uniform(0.4, 0.7) * height)
+    masks = draw_object(canvas, obj, centre, scale, rng)
+    ys, xs = np.nonzero(masks[action])
+    if len(xs):
+        pick = rng.integers(len(xs))
+        contact = (int(xs[pick]), int(ys[pick]))
+    else:
+        contact = (int(centre[0]), int(centre[1]))
+    figure = int(side * rng.uniform(0.15, 0.22))
+    person(canvas, contact, CONTACTS.get(action, 'hand'), figure, rng)
+    return Scene(canvas, obj.name, masks)
+
+
+def render_scene(rng: np.random.Generator, size: Tuple[int, int] = (480, 640),
+                 object_name: Optional[str] = None) -> Tuple[np.ndarray, Tuple[str, ...]]:
+    """Draw one egocentric scene, e.g. for a demo or a synthetic camera.
+
+    Args:
+        rng: numpy random generator; the same state gives the same image.
+        size: (height, width) in pixels.
+        object_name: an AGD20K object of `synth_objects.OBJECTS`; None picks one at random.
+
+    Returns:
+        (H x W x 3 uint8 RGB image, the actions its object affords). Use `ego_scene` for the
+        part masks and ground-truth heat maps as well.
+    """
+    if len(size) != 2 or min(size) < 32:
+        raise ValueError(f'size must be (height, width) with both >= 32, got {size}')
+    obj = object_by_name(object_name) if object_name else OBJECTS[rng.integers(len(OBJECTS))]
+    scene = ego_scene(rng, (int(size[0]), int(size[1])), obj)
+    return scene.image, scene.affordances
