@@ -13,7 +13,7 @@ from looptrans_core import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every discovered command."""
+    """Build the top-level parser with every discovered command."""
     parser = argparse.ArgumentParser(prog='python -m looptrans_core',
                                      description='LoopTrans affordance grounding.')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)

@@ -18,7 +18,8 @@ def resolve_device(spec: str = 'auto') -> torch.device:
         raise ValueError(f"unknown device {spec!r}; expected 'auto', 'cpu', 'cuda' or "
                          "'cuda:N'") from None
     if device.type not in ('cpu', 'cuda'):
-        raise ValueError(f"unsupported device {spec!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        raise ValueError(f'unsupported device {spec!r}; '
+                         "expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if device.type == 'cuda':
         if not torch.cuda.is_available():
             raise DeviceUnavailableError(f'device {spec!r} requested but CUDA is not available '

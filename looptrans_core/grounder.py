@@ -9,7 +9,7 @@ import torch
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint
 from looptrans_core.device import autocast, resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
-from looptrans_core.peaks import Peak, PeakConfig, peak_candidates, select_peaks
+from looptrans_core.peaks import Peak, peak_candidates, PeakConfig, select_peaks
 from looptrans_core.postprocess import upsample_maps
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 
@@ -104,7 +104,7 @@ class Grounder:
 
     @torch.inference_mode()
     def raw_maps(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
-        """One forward pass: (B, num_affordances, rows, cols) raw maps of 3 x H x W uint8 tensors."""
+        """One forward pass: (B, affordances, rows, cols) raw maps of 3 x H x W uint8 tensors."""
         config = self.model.backbone_config
         batch = normalise_batch(images, config.input_size, config.mean, config.std)
         with autocast(self.device, self.dtype):

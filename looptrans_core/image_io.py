@@ -18,7 +18,7 @@ def read_image_bgr(path: Path) -> np.ndarray:
 
 
 def count_frames(path: Path) -> int:
-    """Number of frames an input yields (a video's frame count as its header states)."""
+    """Count the frames an input yields (a video's frame count as its header states)."""
     if path.is_dir():
         return len(_folder_images(path))
     if path.suffix.lower() in VIDEO_SUFFIXES:

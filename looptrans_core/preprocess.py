@@ -11,7 +11,8 @@ CHANNEL_ORDERS = ('rgb', 'bgr')
 def check_image(image: np.ndarray) -> np.ndarray:
     """Return `image` if it is an H x W x 3 uint8 array, else raise a clear error."""
     if not isinstance(image, np.ndarray):
-        raise TypeError(f'image must be a numpy array (H x W x 3, uint8), got {type(image).__name__}')
+        raise TypeError('image must be a numpy array (H x W x 3, uint8), '
+                        f'got {type(image).__name__}')
     if image.dtype != np.uint8:
         raise TypeError(f'image must have dtype uint8 (0-255), got {image.dtype}')
     if image.ndim != 3 or image.shape[2] != 3:

@@ -35,7 +35,8 @@ def render_overlay(image_bgr: np.ndarray, heatmap: np.ndarray, peaks: Sequence[P
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f'overlay alpha must be in [0, 1], got {alpha}')
     if heatmap.shape != image_bgr.shape[:2]:
-        raise ValueError(f'heat map {heatmap.shape} and image {image_bgr.shape[:2]} differ in size')
+        raise ValueError(f'heat map {heatmap.shape} and image {image_bgr.shape[:2]} '
+                         'differ in size')
     overlay = cv2.addWeighted(image_bgr, 1.0 - alpha, colorize(heatmap, colormap), alpha, 0.0)
     scale = max(image_bgr.shape[:2]) / 640.0
     for rank, peak in enumerate(peaks):

@@ -13,11 +13,11 @@ TEST_DEVICE = os.environ.get('LOOPTRANS_TEST_DEVICE', 'cpu')
 
 @pytest.fixture(scope='session')
 def tiny_grounder() -> Grounder:
-    """A Grounder over a random tiny model with the Seen affordances."""
+    """Build a Grounder over a random tiny model with the Seen affordances."""
     return Grounder(make_tiny_model(), SEEN_AFFORDANCES, device=TEST_DEVICE)
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
-    """A seeded numpy generator."""
+    """Return a seeded numpy generator."""
     return np.random.default_rng(0)

@@ -18,7 +18,7 @@ def randomise_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:
 
 
 def make_tiny_model(num_affordances: int = len(SEEN_AFFORDANCES), seed: int = 0) -> LoopTrans:
-    """A seeded LoopTrans on the small test backbone, in eval mode."""
+    """Build a seeded LoopTrans on the small test backbone, in eval mode."""
     torch.manual_seed(seed)
     model = LoopTrans(num_affordances, backbone='vit_tiny_test')
     randomise_batchnorm(model, seed)

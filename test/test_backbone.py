@@ -76,7 +76,7 @@ def test_unfit_local_file_names_the_keys(tmp_path, tiny_vit):
     state['blocks.9.extra'] = torch.zeros(1)
     path = tmp_path / 'broken.pth'
     torch.save(state, path)
-    with pytest.raises(ValueError, match=r"cls_token.*blocks\.9\.extra"):
+    with pytest.raises(ValueError, match=r'cls_token.*blocks\.9\.extra'):
         create_vit(get_backbone_config('vit_tiny_test'), weights=path)
 
 

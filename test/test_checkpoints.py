@@ -4,17 +4,17 @@ import pickle
 import pytest
 import torch
 
-import published_reference
 from looptrans_core.affordances import SEEN_AFFORDANCES, UNSEEN_AFFORDANCES
 from looptrans_core.checkpoints import (CheckpointError, CheckpointMetadata, load_checkpoint,
                                         save_checkpoint)
 from looptrans_core.model.looptrans import LoopTrans
 from model_factory import make_tiny_model, randomise_batchnorm
+import published_reference
 
 
 @pytest.fixture(scope='module')
 def published_model():
-    """A random model on the published backbone (ViT-S/16), Seen split."""
+    """Build a random model on the published backbone (ViT-S/16), Seen split."""
     torch.manual_seed(1)
     model = LoopTrans(len(SEEN_AFFORDANCES))
     randomise_batchnorm(model, seed=1)

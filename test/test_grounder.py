@@ -1,8 +1,8 @@
 """The Grounder: shapes, ranges, one pass for many actions, inputs of every size, clear errors."""
 import numpy as np
+from PIL import Image
 import pytest
 import torch
-from PIL import Image
 from torchvision import transforms
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
@@ -94,7 +94,7 @@ def test_bad_images_fail_clearly(tiny_grounder, image, error, message):
 
 
 def test_bad_channel_order_fails_clearly(tiny_grounder, rng):
-    with pytest.raises(ValueError, match="channel_order must be one of"):
+    with pytest.raises(ValueError, match='channel_order must be one of'):
         tiny_grounder.ground(_image(rng), ['cut'], channel_order='rgba')
 
 

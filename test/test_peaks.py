@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from looptrans_core.peaks import PeakConfig, peak_candidates, select_peaks
+from looptrans_core.peaks import peak_candidates, PeakConfig, select_peaks
 
 
 def _bumps(centres, heights, size=(60, 80), sigma=4.0):

@@ -1,7 +1,7 @@
 """`ground`: heat maps, overlays and peaks for an image, a folder of images or a video."""
 import argparse
-import json
 from dataclasses import asdict
+import json
 from pathlib import Path
 
 import cv2

@@ -1,1 +1,1 @@
-"""LoopTrans model: frozen ViT backbone, projection, pixel decoder, shared CAM branch, classifier."""
+"""LoopTrans model: frozen ViT backbone, projection, pixel decoder, CAM branch, classifier."""

@@ -23,7 +23,7 @@ class AffordanceProjection(nn.Module):
 
 
 def conv_block(dim: int) -> nn.Sequential:
-    """Conv3x3 -> BN -> ReLU -> Conv3x3 -> BN -> ReLU: `pixel_dec` and `scam` (indices 0, 1, 3, 4)."""
+    """Conv3x3 -> BN -> ReLU -> Conv3x3 -> BN -> ReLU: `pixel_dec`, `scam` (indices 0, 1, 3, 4)."""
     return nn.Sequential(
         nn.Conv2d(dim, dim, kernel_size=3, padding=1),
         nn.BatchNorm2d(dim),
