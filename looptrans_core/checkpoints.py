@@ -5,18 +5,19 @@ Published files are what `torch.save(model.state_dict())` writes: keys `vit_mode
 `.safetensors` file whose header metadata holds a JSON document under the key `looptrans`.
 Nothing is ever unpickled beyond tensors: `torch.load(..., weights_only=True)` or safetensors.
 """
+from dataclasses import asdict, dataclass, field, replace
 import json
-import pickle
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+import pickle
 from typing import Any, Dict, Optional, Tuple, Union
 
 import safetensors.torch
 import torch
 
-from looptrans_core.affordances import (NUM_NOISE_CLASSES, affordances_for_divide,
-                                        divide_for_num_classes)
+from looptrans_core.affordances import (affordances_for_divide, divide_for_num_classes,
+                                        NUM_NOISE_CLASSES)
 from looptrans_core.model.backbone_registry import get_backbone_config, list_backbones
+from looptrans_core.model.cluster import cluster_from_state
 from looptrans_core.model.looptrans import LoopTrans
 
 FORMAT_VERSION = 1
@@ -57,6 +58,8 @@ def save_checkpoint(model: LoopTrans, path: Union[str, Path],
     """Write `model`'s weights and `metadata` to a `.safetensors` file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if model.cluster is not None:
+        metadata = replace(metadata, cluster_forward=model.cluster.forward_mode)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     header = {METADATA_KEY: json.dumps(asdict(metadata))}
     safetensors.torch.save_file(tensors, str(path), metadata=header)
@@ -76,6 +79,7 @@ def load_checkpoint(path: Union[str, Path], map_location: Union[str, torch.devic
         state = _read_torch_file(path)
         metadata = infer_published_metadata(state, path)
     model = LoopTrans(len(metadata.affordances), backbone=metadata.backbone)
+    metadata = attach_stored_cluster(model, state, metadata)
     load_state_dict_checked(model, state, path, metadata)
     return model.to(map_location).eval(), metadata
 
@@ -138,12 +142,26 @@ def _backbone_from_state(state: Dict[str, torch.Tensor], path: Path) -> str:
                           f'blocks; registered: {list_backbones()}')
 
 
+def attach_stored_cluster(model: LoopTrans, state: Dict[str, torch.Tensor],
+                          metadata: CheckpointMetadata) -> CheckpointMetadata:
+    """Give `model` the part-cluster module stored under `cluster.*`, if any.
+
+    Published files run the published forward; ours record theirs in `cluster_forward`.
+    """
+    cluster_state = {k[len('cluster.'):]: v for k, v in state.items() if k.startswith('cluster.')}
+    if not cluster_state:
+        return metadata
+    metadata = replace(metadata, cluster_forward=metadata.cluster_forward or 'published')
+    model.cluster = cluster_from_state(cluster_state, metadata.cluster_forward)
+    return metadata
+
+
 def load_state_dict_checked(model: LoopTrans, state: Dict[str, torch.Tensor], path: Path,
                             metadata: CheckpointMetadata) -> None:
     """Load strictly, naming missing, unexpected and misshapen keys."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
-    unexpected = sorted(k for k in set(state) - set(expected) if not k.startswith('cluster.'))
+    unexpected = sorted(set(state) - set(expected))
     misshapen = sorted(f'{k}: file {tuple(state[k].shape)}, model {tuple(expected[k].shape)}'
                        for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
     if missing or unexpected or misshapen:

@@ -1,0 +1,1 @@
+"""LoopTrans training losses and the part-cluster modularity loss."""

@@ -1,0 +1,1 @@
+"""LoopTrans training: configuration, pseudo masks, optimiser, loop, checkpoints and resume."""
