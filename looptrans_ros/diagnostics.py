@@ -1,0 +1,63 @@
+"""Counters and timings of the grounding pipeline, and their /diagnostics key-value pairs."""
+from dataclasses import dataclass, replace
+import threading
+from typing import List, Tuple
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A snapshot of the pipeline's counters and last timings."""
+
+    received: int = 0
+    processed: int = 0
+    dropped: int = 0
+    rejected: int = 0
+    inference_ms: float = 0.0
+    end_to_end_ms: float = 0.0
+
+
+class PipelineStats:
+    """Thread-safe counters: frames processed and rejected, and the last run's timings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = Counts()
+
+    def processed(self, inference_ms: float, end_to_end_ms: float) -> None:
+        """Count a processed frame with its inference and end-to-end (stamp to publish) times."""
+        with self._lock:
+            self._counts = replace(self._counts, processed=self._counts.processed + 1,
+                                   inference_ms=inference_ms, end_to_end_ms=end_to_end_ms)
+
+    def rejected(self) -> None:
+        """Count a frame that could not be decoded."""
+        with self._lock:
+            self._counts = replace(self._counts, rejected=self._counts.rejected + 1)
+
+    def snapshot(self, received: int, dropped: int) -> Counts:
+        """Return the counters, with the frame slot's received and dropped counts filled in."""
+        with self._lock:
+            return replace(self._counts, received=received, dropped=dropped)
+
+
+def diagnostic_summary(counts: Counts) -> Tuple[bool, str]:
+    """(ok, message) for the status: a warning until frames arrive and get processed."""
+    if counts.received == 0:
+        return False, 'no image received yet; is the image topic remapped to the camera?'
+    if counts.processed == 0:
+        return False, f'{counts.received} frame(s) received, none processed yet'
+    return True, f'grounding at {counts.inference_ms:.1f} ms per frame'
+
+
+def diagnostic_values(counts: Counts, device: str, action: str) -> List[Tuple[str, str]]:
+    """Key-value pairs of a diagnostic_msgs/DiagnosticStatus."""
+    return [
+        ('inference_ms', f'{counts.inference_ms:.2f}'),
+        ('end_to_end_ms', f'{counts.end_to_end_ms:.2f}'),
+        ('frames_received', str(counts.received)),
+        ('frames_processed', str(counts.processed)),
+        ('frames_dropped', str(counts.dropped)),
+        ('frames_rejected', str(counts.rejected)),
+        ('device', device),
+        ('action', action),
+    ]

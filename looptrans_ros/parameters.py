@@ -1,0 +1,114 @@
+"""The node's parameters: defaults, descriptions and the validation the service shares."""
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Sequence
+
+from looptrans_core.device import PRECISIONS
+from looptrans_core.visualize import COLORMAPS
+
+IMAGE_QOS = ('best_effort', 'reliable', 'sensor_data')
+IMAGE_TRANSPORTS = ('raw', 'compressed')
+DEFAULT_ACTION = 'hold'
+
+Check = Callable[[Any], Optional[str]]
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One parameter: its default (which fixes its type), what it means, and its check.
+
+    Attributes:
+        name: parameter name.
+        default: default value; the parameter keeps this Python type.
+        description: shown by `ros2 param describe`.
+        read_only: only settable at start-up (launch file, YAML).
+        check: returns a reason when a value is refused, else None.
+    """
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = False
+    check: Optional[Check] = None
+
+
+def one_of(choices: Sequence[str]) -> Check:
+    """Check that a value is one of `choices`."""
+    return lambda value: None if value in choices else (
+        f'{value!r} is not one of {", ".join(choices)}')
+
+
+def at_least(low: float) -> Check:
+    """Check that a number is >= `low`."""
+    return lambda value: None if value >= low else f'{value} is below the minimum {low}'
+
+
+def within(low: float, high: float) -> Check:
+    """Check that a number lies in [low, high]."""
+    return lambda value: None if low <= value <= high else f'{value} is outside [{low}, {high}]'
+
+
+def positive(value: float) -> Optional[str]:
+    """Check that a number is > 0."""
+    return None if value > 0 else f'{value} is not positive'
+
+
+def device_spec(value: str) -> Optional[str]:
+    """Check the form of a device name; whether CUDA exists is decided at start-up."""
+    if value in ('auto', 'cpu', 'cuda') or (value.startswith('cuda:') and value[5:].isdigit()):
+        return None
+    return f"{value!r} is not 'auto', 'cpu', 'cuda' or 'cuda:N'"
+
+
+SPECS = (
+    ParameterSpec('checkpoint', '', 'published .pth or our .safetensors checkpoint; empty = the '
+                  'bundled demo model (synthetic data, not for real use)', read_only=True),
+    ParameterSpec('device', 'auto', "'auto', 'cpu', 'cuda' or 'cuda:N'; no CUDA -> CPU with a "
+                  'warning', read_only=True, check=device_spec),
+    ParameterSpec('precision', 'fp32', f'inference precision: {", ".join(PRECISIONS)}',
+                  read_only=True, check=one_of(tuple(PRECISIONS))),
+    ParameterSpec('action', DEFAULT_ACTION, 'affordance to ground; also set by /set_affordance'),
+    ParameterSpec('image_qos', 'best_effort', f'image subscription QoS: {", ".join(IMAGE_QOS)}',
+                  read_only=True, check=one_of(IMAGE_QOS)),
+    ParameterSpec('image_transport', 'raw', "'raw' (image) or 'compressed' (image/compressed)",
+                  read_only=True, check=one_of(IMAGE_TRANSPORTS)),
+    ParameterSpec('max_rate_hz', 0.0, 'most inference runs per second; 0 = as frames come',
+                  check=at_least(0.0)),
+    ParameterSpec('num_peaks', 3, 'interaction points per heat map, best first',
+                  check=at_least(0)),
+    ParameterSpec('peak_threshold', 0.5, 'lowest heat-map value of a peak, in [0, 1]',
+                  check=within(0.0, 1.0)),
+    ParameterSpec('peak_min_distance', 16, 'pixels between peaks (at least 1)',
+                  check=at_least(1)),
+    ParameterSpec('overlay_alpha', 0.5, 'weight of the colour map in ~/overlay, in [0, 1]',
+                  check=within(0.0, 1.0)),
+    ParameterSpec('colormap', 'jet', f'overlay colour map: {", ".join(sorted(COLORMAPS))}',
+                  check=one_of(tuple(sorted(COLORMAPS)))),
+    ParameterSpec('use_depth', False, 'subscribe depth and camera_info; give peaks 3D positions',
+                  read_only=True),
+    ParameterSpec('depth_scale', 0.001, 'metres per unit of 16-bit depth images (0.001 = mm)',
+                  check=positive),
+    ParameterSpec('depth_tolerance_s', 0.05, 'largest colour-depth stamp difference, seconds',
+                  check=at_least(0.0)),
+)
+SPEC_BY_NAME: Dict[str, ParameterSpec] = {spec.name: spec for spec in SPECS}
+
+
+def action_error(action: Any, available: Sequence[str]) -> Optional[str]:
+    """Why `action` cannot be grounded (naming the valid ones), or None when it can."""
+    if action in available:
+        return None
+    return f'unknown action {action!r}; valid actions: {", ".join(available)}'
+
+
+def parameter_error(name: str, value: Any, available: Sequence[str]) -> Optional[str]:
+    """Why `value` is refused for parameter `name`, or None when it is accepted."""
+    if name == 'action':
+        return action_error(value, available)
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None:
+        return f'unknown parameter {name!r}; known: {", ".join(SPEC_BY_NAME)}'
+    if type(value) is not type(spec.default):
+        return (f'{name} must be a {type(spec.default).__name__}, got '
+                f'{type(value).__name__} {value!r}')
+    reason = spec.check(value) if spec.check else None
+    return None if reason is None else f'{name}: {reason}'
