@@ -148,8 +148,9 @@ class AGD20KTestSet(Dataset):
 
     def __getitem__(self, index: int) -> Dict[str, Union[np.ndarray, int, str]]:
         path, gt_path, relative = self.items[index]
+        image = read_rgb(path)
         gt = cv2.imread(str(gt_path), cv2.IMREAD_GRAYSCALE)
         if gt is None:
             raise ValueError(f'cannot read GT map {gt_path}: unreadable or not an image')
-        return {'image': read_rgb(path), 'gt': gt, 'path': relative,
+        return {'image': image, 'gt': gt, 'path': relative,
                 'label': self.affordances.index(relative.split('/')[0])}
