@@ -1,0 +1,75 @@
+"""Results -> message fields, with rosbags' own classes and CDR serialiser (Humble and Jazzy)."""
+import numpy as np
+import pytest
+from ros_messages import interface_types
+from rosbags.typesys import get_typestore, Stores
+
+from looptrans_core.peaks import Peak
+from looptrans_ros.diagnostics import Counts, diagnostic_summary, diagnostic_values
+from looptrans_ros.image_codec import decode_image, fields_of
+from looptrans_ros.messages import MessageBuilder, peak_values
+
+PEAKS = [Peak(10.0, 20.0, 0.9), Peak(30.0, 5.0, 0.6)]
+
+
+@pytest.fixture(params=[Stores.ROS2_HUMBLE, Stores.ROS2_JAZZY], ids=['humble', 'jazzy'])
+def store(request):
+    typestore = get_typestore(request.param)
+    typestore.register(interface_types())
+    return typestore
+
+
+def rosbags_builder(store) -> MessageBuilder:
+    names = {'Image': 'sensor_msgs/msg/Image', 'Point': 'geometry_msgs/msg/Point',
+             'InteractionPoint': 'looptrans_interfaces/msg/InteractionPoint',
+             'AffordancePeaks': 'looptrans_interfaces/msg/AffordancePeaks'}
+    return MessageBuilder({k: store.types[v] for k, v in names.items()},
+                          lambda data: np.frombuffer(data, np.uint8))
+
+
+def header(store):
+    time = store.types['builtin_interfaces/msg/Time'](sec=5, nanosec=7)
+    return store.types['std_msgs/msg/Header'](stamp=time, frame_id='camera_optical')
+
+
+def round_trip(store, message):
+    raw = store.serialize_cdr(message, message.__msgtype__)
+    return store.deserialize_cdr(raw, message.__msgtype__)
+
+
+def test_peak_values_with_and_without_positions():
+    assert peak_values(PEAKS) == [(10.0, 20.0, 0.9, False, (0.0, 0.0, 0.0)),
+                                  (30.0, 5.0, 0.6, False, (0.0, 0.0, 0.0))]
+    with_depth = peak_values(PEAKS, [(0.1, 0.2, 1.0), None])
+    assert with_depth[0][3:] == (True, (0.1, 0.2, 1.0)) and with_depth[1][3] is False
+
+
+def test_heatmap_message_round_trips(store):
+    heatmap = np.random.default_rng(0).random((6, 9), dtype=np.float32)
+    message = round_trip(store, rosbags_builder(store).heatmap(header(store), heatmap))
+    assert (message.encoding, message.height, message.width, message.step) == ('32FC1', 6, 9, 36)
+    assert message.header.frame_id == 'camera_optical' and message.header.stamp.sec == 5
+    assert np.array_equal(decode_image(fields_of(message)), heatmap)
+
+
+def test_peaks_message_round_trips(store):
+    message = rosbags_builder(store).peaks(header(store), 'cut', PEAKS, [(0.1, 0.2, 1.0), None])
+    decoded = round_trip(store, message)
+    assert decoded.action == 'cut' and len(decoded.points) == 2
+    best = decoded.points[0]
+    assert (best.u, best.v, best.has_position) == (10.0, 20.0, True)
+    assert best.score == pytest.approx(0.9)
+    assert (best.position.x, best.position.y, best.position.z) == pytest.approx((0.1, 0.2, 1.0))
+    assert decoded.points[1].has_position is False
+
+
+def test_diagnostic_values_and_summary():
+    assert diagnostic_summary(Counts())[0] is False
+    counts = Counts(received=5, processed=3, dropped=2, rejected=1, inference_ms=12.345,
+                    end_to_end_ms=20.0)
+    ok, message = diagnostic_summary(counts)
+    assert ok and '12.3 ms' in message
+    values = dict(diagnostic_values(counts, 'cpu', 'cut'))
+    assert values == {'inference_ms': '12.35', 'end_to_end_ms': '20.00', 'frames_received': '5',
+                      'frames_processed': '3', 'frames_dropped': '2', 'frames_rejected': '1',
+                      'device': 'cpu', 'action': 'cut'}

@@ -1,0 +1,62 @@
+"""Parameter validation shared by the service and the parameter callback; model choice."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from looptrans_core.affordances import SEEN_AFFORDANCES
+from looptrans_core.checkpoints import CheckpointError
+from looptrans_core.peaks import PeakConfig
+from looptrans_ros.model_loading import choose_device, load_grounder
+from looptrans_ros.parameters import action_error, parameter_error, SPECS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_action_errors_name_the_valid_actions():
+    assert action_error('cut', SEEN_AFFORDANCES) is None
+    reason = action_error('fly', SEEN_AFFORDANCES)
+    assert "unknown action 'fly'" in reason and 'cut, cut_with' in reason
+
+
+@pytest.mark.parametrize('name, value, fragment', [
+    ('max_rate_hz', -1.0, 'below the minimum'),
+    ('max_rate_hz', 5, 'must be a float, got int'),
+    ('peak_threshold', 1.5, 'outside [0.0, 1.0]'),
+    ('peak_min_distance', 0, 'below the minimum 1'),
+    ('colormap', 'rainbow', 'not one of'),
+    ('image_qos', 'fast', 'best_effort, reliable, sensor_data'),
+    ('device', 'tpu', "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    ('depth_scale', 0.0, 'not positive'),
+    ('use_depth', 1, 'must be a bool'),
+    ('speed', 1.0, 'unknown parameter'),
+])
+def test_bad_values_are_refused_with_a_reason(name, value, fragment):
+    assert fragment in parameter_error(name, value, SEEN_AFFORDANCES)
+
+
+def test_defaults_are_valid_and_match_the_yaml():
+    for spec in SPECS:
+        assert parameter_error(spec.name, spec.default, SEEN_AFFORDANCES) is None, spec.name
+    config = yaml.safe_load((ROOT / 'config' / 'grounding.yaml').read_text())
+    parameters = config['/**']['ros__parameters']
+    assert parameters == {spec.name: spec.default for spec in SPECS}
+
+
+def test_no_cuda_falls_back_to_cpu_with_a_warning(monkeypatch):
+    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
+    device, warning = choose_device('cuda:1')
+    assert device == 'cpu' and 'CUDA device 1 is not available' in warning
+    assert choose_device('cpu') == ('cpu', None)
+
+
+def test_missing_demo_model_means_random_weights_loudly(tmp_path):
+    grounder, warnings = load_grounder('', 'cpu', 'fp32', PeakConfig(),
+                                       demo_checkpoint=tmp_path / 'absent.safetensors')
+    assert grounder.affordances == SEEN_AFFORDANCES
+    assert any('RANDOM WEIGHTS' in warning for warning in warnings)
+
+
+def test_missing_checkpoint_says_what_to_pass(tmp_path):
+    with pytest.raises(CheckpointError, match='checkpoint not found'):
+        load_grounder(str(tmp_path / 'nope.safetensors'), 'cpu', 'fp32', PeakConfig())
