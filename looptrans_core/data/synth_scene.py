@@ -62,9 +62,9 @@ def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject)
     """`obj` alone on a cluttered background, at a random place, scale, pose and colour."""
     height, width = size
     canvas = background(size, rng, clutter=int(rng.integers(0, 5)))
-    scale = min(size) * rng.uniform(0.25, 0.42)
-    centre = (rng.uniform(scale, max(scale, width - scale)),
-              rng.uniform(scale, max(scale, height - scale)))
+    scale = min(size) * rng.uniform(0.22, 0.4)
+    margin = 0.7 * scale
+    centre = (rng.uniform(margin, width - margin), rng.uniform(margin, height - margin))
     masks = draw_object(canvas, obj, centre, scale, rng)
     return Scene(canvas, obj.name, masks)
 
