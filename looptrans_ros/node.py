@@ -124,8 +124,6 @@ class GroundingNode(Node):
     def _publish(self, grounding: Grounding) -> None:
         header, result = grounding.frame.header, grounding.result
         self.heatmap_pub.publish(self.builder.heatmap(header, result.heatmap))
-        self.peaks_pub.publish(self.builder.peaks(header, result.action, result.peaks,
-                                                  grounding.positions))
         if self.overlay_pub.get_subscription_count() > 0:
             overlay = render_overlay(grounding.frame.image_bgr, result.heatmap, result.peaks,
                                      result.action, self.settings['overlay_alpha'],
@@ -137,6 +135,8 @@ class GroundingNode(Node):
             if grounding.positions and grounding.positions[0] is not None:
                 self.point_pub.publish(self.builder.point_stamped(header,
                                                                   grounding.positions[0]))
+        self.peaks_pub.publish(self.builder.peaks(header, result.action, result.peaks,
+                                                  grounding.positions))
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:

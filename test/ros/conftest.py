@@ -15,7 +15,8 @@ try:
     REAL_RCLPY = True
 except ImportError:
     REAL_RCLPY = False
-    sys.path.insert(0, str(Path(__file__).parent / 'fake_rclpy'))
+sys.path.append(str(Path(__file__).parent / 'fake_rclpy'))
+if not REAL_RCLPY:
     import ros_messages
     ros_messages.install()
 

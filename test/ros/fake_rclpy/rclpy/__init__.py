@@ -1,6 +1,9 @@
 """Stand-in for rclpy's top level: init, shutdown, try_shutdown, ok, spin."""
 import threading
 
+STAND_IN = True
+"""Marks this package as the test stand-in, not rclpy."""
+
 _shutdown = threading.Event()
 _shutdown.set()
 
