@@ -1,0 +1,59 @@
+"""The synthetic_camera node: generated scenes on `image` and `camera_info` at 10 Hz."""
+import array
+import sys
+
+from rcl_interfaces.msg import ParameterDescriptor
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from looptrans_ros.messages import MessageBuilder
+from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
+
+SIZE = (480, 640)
+
+
+class SyntheticCamera(Node):
+    """Publishes rgb8 frames of synthetic objects, so the pipeline runs without hardware."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__('synthetic_camera', **kwargs)
+        rate = self.declare_parameter('rate_hz', 10.0, ParameterDescriptor(
+            description='frames per second', read_only=True)).value
+        self.frame_id = self.declare_parameter('frame_id', 'camera_optical_frame',
+                                               ParameterDescriptor(read_only=True)).value
+        seed = self.declare_parameter('seed', 0, ParameterDescriptor(read_only=True)).value
+        self.source = SceneSource(SIZE, seed, frames_per_scene=max(1, int(2 * rate)))
+        self.builder = MessageBuilder({'Image': Image}, lambda data: array.array('B', data))
+        self.image_pub = self.create_publisher(Image, 'image', 10)
+        self.info_pub = self.create_publisher(CameraInfo, 'camera_info', 10)
+        self.create_timer(1.0 / rate, self._publish)
+
+    def _publish(self) -> None:
+        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.frame_id)
+        self.image_pub.publish(self.builder.image(header, self.source.next_frame(), 'rgb8'))
+        self.info_pub.publish(CameraInfo(header=header, height=SIZE[0], width=SIZE[1],
+                                         distortion_model='plumb_bob',
+                                         **camera_matrices(SIZE)))
+
+
+def main(args=None) -> int:
+    """Publish until Ctrl-C or shutdown."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SyntheticCamera()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
