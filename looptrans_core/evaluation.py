@@ -45,7 +45,7 @@ class EvaluationResult:
     skipped: int = 0
 
     def to_json(self) -> Dict[str, object]:
-        """The `--json` document: KLD, SIM, NSS, num_images, per_image."""
+        """Return the `--json` document: KLD, SIM, NSS, num_images, per_image."""
         return {'KLD': self.kld, 'SIM': self.sim, 'NSS': self.nss,
                 'num_images': self.num_images, 'per_image': self.per_image}
 
@@ -79,14 +79,14 @@ class CenterBiasPrior(nn.Module):
 
 
 def prediction_map(raw: np.ndarray) -> np.ndarray:
-    """A raw patch-grid map resized to 224 x 224 (bilinear) and min-max normalised."""
+    """Resize a raw patch-grid map to 224 x 224 (bilinear) and min-max normalise it."""
     resized = cv2.resize(raw, (EVAL_SIZE, EVAL_SIZE))
     low = np.min(resized)
     return (resized - low) / (np.max(resized) - low + 1e-10)
 
 
 def gt_map(gt: np.ndarray) -> np.ndarray:
-    """A 0-255 GT map divided by 255 and resized to 224 x 224 (bilinear)."""
+    """Divide a 0-255 GT map by 255 and resize it to 224 x 224 (bilinear)."""
     return cv2.resize(gt / 255.0, (EVAL_SIZE, EVAL_SIZE))
 
 

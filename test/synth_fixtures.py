@@ -1,6 +1,6 @@
 """A small synthetic AGD20K tree, generated once per test session, and a writable copy of it."""
-import shutil
 from pathlib import Path
+import shutil
 
 import pytest
 
@@ -9,7 +9,7 @@ from looptrans_core.data.synth import generate
 
 @pytest.fixture(scope='session')
 def synth_root(tmp_path_factory) -> Path:
-    """Root of a read-only small synthetic Seen tree (seed 0); copy it before changing it."""
+    """Generate a small synthetic Seen tree (seed 0) once; copy it before changing it."""
     root = tmp_path_factory.mktemp('synth')
     generate(root, 'Seen', 'small', seed=0)
     return root
@@ -17,6 +17,6 @@ def synth_root(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def synth_copy(synth_root: Path, tmp_path: Path) -> Path:
-    """A private copy of the small synthetic tree that a test may change."""
+    """Copy the small synthetic tree to a private folder that a test may change."""
     shutil.copytree(synth_root, tmp_path / 'agd20k')
     return tmp_path / 'agd20k'

@@ -30,8 +30,8 @@ def test_train_item_shapes_labels_and_normalisation(synth_root):  # noqa: F811
 
 
 def test_train_items_are_seeded(synth_root):  # noqa: F811
-    first, again = AGD20KTrainSet(synth_root, 'Seen', seed=3), AGD20KTrainSet(synth_root, 'Seen',
-                                                                             seed=3)
+    first = AGD20KTrainSet(synth_root, 'Seen', seed=3)
+    again = AGD20KTrainSet(synth_root, 'Seen', seed=3)
     assert torch.equal(first[5]['exo'], again[5]['exo'])
     assert torch.equal(first[5]['ego'], again[5]['ego'])
     again.set_epoch(1)

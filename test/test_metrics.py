@@ -8,7 +8,7 @@ from looptrans_core.metrics import all_metrics, kld, nss, sim
 
 
 def published_nss(pred: np.ndarray, gt: np.ndarray) -> float:
-    """The published cal_nss, per-pixel binarisation loop and all."""
+    """Compute NSS as the published cal_nss does, per-pixel binarisation loop and all."""
     pred, gt = pred / 255.0, gt / 255.0
     smap = (pred - np.mean(pred)) / np.std(pred)
     fixation = (gt - np.min(gt)) / (np.max(gt) - np.min(gt) + 1e-12)

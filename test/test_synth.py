@@ -8,7 +8,7 @@ import pytest
 
 from looptrans_core.affordances import SEEN_AFFORDANCES, UNSEEN_AFFORDANCES
 from looptrans_core.cli import main
-from looptrans_core.data.synth import SIZES, generate
+from looptrans_core.data.synth import generate, SIZES
 from looptrans_core.data.synth_objects import OBJECTS, UNSEEN_TEST_OBJECTS
 from looptrans_core.data.synth_paint import SKIN_TONES
 from looptrans_core.data.synth_scene import ego_scene, exo_scene, render_scene

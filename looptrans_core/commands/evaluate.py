@@ -1,9 +1,9 @@
-"""`evaluate`: KLD, SIM and NSS of a checkpoint (or the centre-bias prior) on an AGD20K test set."""
+"""`evaluate`: KLD, SIM and NSS of a checkpoint or the centre-bias prior on an AGD20K test set."""
 import argparse
 import json
 from pathlib import Path
 
-from looptrans_core.affordances import DIVIDES, affordances_for_divide
+from looptrans_core.affordances import affordances_for_divide, DIVIDES
 from looptrans_core.checkpoints import load_checkpoint
 from looptrans_core.data.agd20k import AGD20KTestSet
 from looptrans_core.device import PRECISIONS
@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--precision', default='fp32', choices=sorted(PRECISIONS))
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--num-workers', type=int, default=0, help='image-loading processes')
-    parser.add_argument('--save-maps', type=Path,
-                        help='write each 224x224 prediction as DIR/<affordance>/<object>/<stem>.png')
+    parser.add_argument('--save-maps', type=Path, metavar='DIR',
+                        help='write each 224x224 prediction as DIR/<affordance>/<object>/'
+                        '<stem>.png')
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,10 +1,10 @@
 """`synth`: write a synthetic dataset in the AGD20K layout."""
 import argparse
-import time
 from pathlib import Path
+import time
 
 from looptrans_core.affordances import DIVIDES
-from looptrans_core.data.synth import SIZES, generate
+from looptrans_core.data.synth import generate, SIZES
 
 COMMAND = 'synth'
 HELP = 'write a synthetic AGD20K-format dataset (objects, people, GT heat maps)'

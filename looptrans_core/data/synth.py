@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from looptrans_core.affordances import affordances_for_divide
-from looptrans_core.data.synth_objects import OBJECTS, UNSEEN_TEST_OBJECTS, SynthObject
-from looptrans_core.data.synth_scene import Scene, ego_scene, exo_scene
+from looptrans_core.data.synth_objects import OBJECTS, SynthObject, UNSEEN_TEST_OBJECTS
+from looptrans_core.data.synth_scene import ego_scene, exo_scene, Scene
 
 ROLES = ('exocentric', 'egocentric', 'test')
 
@@ -44,7 +44,7 @@ SIZES: Dict[str, SynthSize] = {
 
 
 def folder_pairs(divide: str, role: str) -> List[Tuple[str, SynthObject]]:
-    """The (action, object) folders of `role` ('exocentric', 'egocentric' or 'test')."""
+    """Return the (action, object) folders of `role` ('exocentric', 'egocentric' or 'test')."""
     actions = affordances_for_divide(divide)
     pairs = [(action, obj) for obj in OBJECTS for action in obj.affordances if action in actions]
     if divide != 'Unseen':
@@ -54,13 +54,13 @@ def folder_pairs(divide: str, role: str) -> List[Tuple[str, SynthObject]]:
 
 
 def image_size(rng: np.random.Generator, side: int) -> Tuple[int, int]:
-    """A random (height, width) around `side`."""
+    """Draw a random (height, width) around `side`."""
     return int(side * rng.uniform(0.8, 1.25)), int(side * rng.uniform(0.8, 1.25))
 
 
 def draw(role: str, action: str, obj: SynthObject, seed: int, index: int,
          side: int) -> Scene:
-    """The scene of one file, from its own random stream."""
+    """Draw the scene of one file from its own random stream."""
     key = [seed, ROLES.index(role), OBJECTS.index(obj), sorted(obj.affordances).index(action),
            index]
     rng = np.random.default_rng(key)

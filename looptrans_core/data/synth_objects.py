@@ -7,7 +7,7 @@ across objects; a part without a style (a cup's body, a chair's legs) gets a ran
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from looptrans_core.data.synth_shapes import Polygon, arc, ellipse, poly, rect
+from looptrans_core.data.synth_shapes import arc, ellipse, poly, Polygon, rect
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ their actions is learnable from another object whose part has the same style."""
 
 
 def object_by_name(name: str) -> SynthObject:
-    """The synthetic object called `name`, or an error listing the known ones."""
+    """Return the synthetic object called `name`, or raise listing the known ones."""
     for obj in OBJECTS:
         if obj.name == name:
             return obj

@@ -10,7 +10,7 @@ SKIN_TONES = ((241, 194, 125), (224, 172, 105), (198, 134, 66), (141, 85, 36), (
 
 
 def texture(style: PartStyle, shape: Tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """An H x W x 3 float image of `style`'s texture with a jittered colour and phase."""
+    """Paint an H x W x 3 float image of `style`'s texture with a jittered colour and phase."""
     height, width = shape
     period = max(3.0, style.period * min(shape) * rng.uniform(0.8, 1.25))
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -38,7 +38,7 @@ def texture(style: PartStyle, shape: Tuple[int, int], rng: np.random.Generator) 
 
 
 def fill(canvas: np.ndarray, points: np.ndarray, paint: np.ndarray) -> np.ndarray:
-    """Fill the polygon `points` on `canvas` with `paint` (a colour or an image); return its mask."""
+    """Fill polygon `points` on `canvas` with `paint` (a colour or an image); return its mask."""
     mask = np.zeros(canvas.shape[:2], np.uint8)
     cv2.fillPoly(mask, [points], 1)
     inside = mask.astype(bool)
@@ -47,14 +47,14 @@ def fill(canvas: np.ndarray, points: np.ndarray, paint: np.ndarray) -> np.ndarra
 
 
 def random_colour(rng: np.random.Generator, saturation: Tuple[float, float]) -> np.ndarray:
-    """An RGB colour of random hue, value in [0.35, 0.95] and saturation in the given range."""
+    """Draw an RGB colour: random hue, value in [0.35, 0.95], saturation in the given range."""
     hsv = np.array([[[rng.uniform(0, 180), rng.uniform(*saturation) * 255,
                       rng.uniform(0.35, 0.95) * 255]]], np.uint8)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
 
 
 def background(shape: Tuple[int, int], rng: np.random.Generator, clutter: int) -> np.ndarray:
-    """A dull gradient with noise and `clutter` low-saturation blobs and boxes."""
+    """Paint a dull gradient with noise and `clutter` low-saturation blobs and boxes."""
     height, width = shape
     top, bottom = random_colour(rng, (0, 0.2)), random_colour(rng, (0, 0.2))
     ramp = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
@@ -110,6 +110,7 @@ def person(canvas: np.ndarray, contact: Tuple[int, int], kind: str, side: int,
     direction = np.subtract(shoulders, hips) / max(1.0, np.hypot(*np.subtract(shoulders, hips)))
     head = tuple(int(v) for v in np.asarray(shoulders) + direction * side * 0.45)
     cv2.circle(canvas, head, max(3, side // 4), skin, -1)
-    hand = contact if kind == 'hand' else (shoulders[0] - flip * side // 2, shoulders[1] + side // 2)
+    resting = (shoulders[0] - flip * side // 2, shoulders[1] + side // 2)
+    hand = contact if kind == 'hand' else resting
     cv2.line(canvas, shoulders, hand, shirt, limb * 2)
     cv2.circle(canvas, hand, max(2, side // 7), skin, -1)

@@ -5,8 +5,8 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from looptrans_core.data.synth_objects import CONTACTS, OBJECTS, STYLES, SynthObject, \
-    object_by_name
+from looptrans_core.data.synth_objects import CONTACTS, object_by_name, OBJECTS, STYLES, \
+    SynthObject
 from looptrans_core.data.synth_paint import background, fill, person, random_colour, texture
 from looptrans_core.data.synth_shapes import place
 

@@ -8,21 +8,21 @@ Polygon = np.ndarray
 
 
 def rect(cx: float, cy: float, width: float, height: float) -> Polygon:
-    """An axis-aligned rectangle centred on (cx, cy)."""
+    """Return an axis-aligned rectangle centred on (cx, cy)."""
     dx, dy = width / 2, height / 2
     return np.array([[cx - dx, cy - dy], [cx + dx, cy - dy], [cx + dx, cy + dy],
                      [cx - dx, cy + dy]], dtype=np.float64)
 
 
 def ellipse(cx: float, cy: float, rx: float, ry: float, points: int = 32) -> Polygon:
-    """An ellipse centred on (cx, cy) with radii rx, ry."""
+    """Return an ellipse centred on (cx, cy) with radii rx, ry."""
     angles = np.linspace(0, 2 * np.pi, points, endpoint=False)
     return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
 
 
 def arc(cx: float, cy: float, outer: float, inner: float, start_deg: float, end_deg: float,
         points: int = 24) -> Polygon:
-    """A thick circular arc (a C shape) between radii `inner` and `outer`."""
+    """Return a thick circular band, a C shape, between radii `inner` and `outer`."""
     angles = np.radians(np.linspace(start_deg, end_deg, points))
     outer_pts = np.stack([cx + outer * np.cos(angles), cy + outer * np.sin(angles)], axis=1)
     inner_pts = np.stack([cx + inner * np.cos(angles), cy + inner * np.sin(angles)], axis=1)
@@ -30,7 +30,7 @@ def arc(cx: float, cy: float, outer: float, inner: float, start_deg: float, end_
 
 
 def poly(points: Sequence[Tuple[float, float]]) -> Polygon:
-    """A polygon from its corner points."""
+    """Return the polygon through the given corner points."""
     return np.asarray(points, dtype=np.float64)
 
 
