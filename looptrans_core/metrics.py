@@ -6,10 +6,11 @@ single H x W map gives one float. The maps are used as given: the evaluation pro
 min-max normalising the prediction, dividing the GT by 255) happens in `evaluation`.
 
 Constant maps:
-    - a constant (e.g. all-zero) prediction is spread uniformly by the sum normalisation for KLD
-      and SIM (an all-zero map divides by 1e-12 and stays zero, as published); for NSS its
-      z-score is 0 everywhere, so NSS = 0.0. The published NSS divides by a zero standard
-      deviation and returns NaN there.
+    - a constant non-zero prediction becomes uniform under the sum normalisation of KLD and
+      SIM; an all-zero one stays zero (it is divided by 1e-12), as published. Its NSS is 0.0:
+      the z-score is taken as 0 everywhere, where the published NSS divides by a zero standard
+      deviation and returns NaN. (The evaluation's min-max step turns a constant map into
+      zeros, so this is the case of a model that outputs a flat map.)
     - a ground truth with no pixel whose min-max value exceeds 0.1 (a constant GT) has no
       fixations; NSS is then NaN, as published. KLD and SIM of an all-zero GT are 0.
 """

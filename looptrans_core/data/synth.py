@@ -2,6 +2,7 @@
 
 `<out>/<divide>/trainset/{exocentric,egocentric}/<action>/<object>/*.jpg`,
 `testset/egocentric/<action>/<object>/*.jpg` and `testset/GT/<action>/<object>/<stem>.png`.
+`render_scene` (from `synth_scene`) draws one egocentric scene for demos and cameras.
 Every image has its own random stream derived from the seed and its place in the tree, so a seed
 gives the same files whatever else changes. In the Unseen divide the objects of
 `UNSEEN_TEST_OBJECTS` appear only in the test set and the others only in the training set.
@@ -15,7 +16,9 @@ import numpy as np
 
 from looptrans_core.affordances import affordances_for_divide
 from looptrans_core.data.synth_objects import OBJECTS, SynthObject, UNSEEN_TEST_OBJECTS
-from looptrans_core.data.synth_scene import ego_scene, exo_scene, Scene
+from looptrans_core.data.synth_scene import ego_scene, exo_scene, render_scene, Scene
+
+__all__ = ['generate', 'render_scene', 'SIZES', 'SynthSize']
 
 ROLES = ('exocentric', 'egocentric', 'test')
 
