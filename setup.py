@@ -34,7 +34,8 @@ setup(
     extras_require={
         'train': ['matplotlib'],
         'bag': ['rosbags>=0.10'],
-        'test': ['pytest', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'flake8',
+        'test': ['pytest', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'colcon-ros',
+                 'flake8',
                  'flake8-blind-except', 'flake8-builtins', 'flake8-class-newline',
                  'flake8-comprehensions', 'flake8-deprecated', 'flake8-docstrings',
                  'flake8-import-order', 'flake8-quotes'],

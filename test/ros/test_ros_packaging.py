@@ -1,0 +1,112 @@
+"""Launch file, RViz config, package.xml files and colcon discovery, checked without ROS."""
+import ast
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = ROOT / 'launch' / 'grounding.launch.py'
+LAUNCH_ARGUMENTS = ['image_topic', 'checkpoint', 'action', 'device', 'params_file', 'namespace',
+                    'use_depth', 'depth_topic', 'camera_info_topic', 'use_rviz',
+                    'use_sim_camera']
+README_PATHS = ['.', 'looptrans_interfaces']
+
+
+def launch_arguments() -> dict:
+    """Return name -> (default, description) of the launch file's ARGUMENTS table, via ast."""
+    tree = ast.parse(LAUNCH.read_text())
+    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                 and node.targets[0].id == 'ARGUMENTS')
+    rows = [ast.literal_eval(row) for row in table.elts]
+    return {name: (default, description) for name, default, description in rows}
+
+
+def test_launch_file_compiles_and_declares_every_argument():
+    compile(LAUNCH.read_text(), str(LAUNCH), 'exec')
+    arguments = launch_arguments()
+    assert list(arguments) == LAUNCH_ARGUMENTS
+    assert all(description for _, description in arguments.values())
+    assert arguments['image_topic'][0] == '/camera/image_raw'
+    assert arguments['params_file'][0] == 'config/grounding.yaml'
+    assert (arguments['use_rviz'][0], arguments['use_sim_camera'][0]) == ('true', 'false')
+
+
+def test_launch_description_builds_where_launch_is_installed():
+    pytest.importorskip('launch_ros', reason='needs a ROS 2 install')
+    namespace = {}
+    exec(compile(LAUNCH.read_text(), str(LAUNCH), 'exec'), namespace)  # noqa: S102
+    description = namespace['generate_launch_description']()
+    names = [entity.name for entity in description.entities if hasattr(entity, 'name')]
+    assert set(LAUNCH_ARGUMENTS) <= set(names)
+
+
+def test_rviz_config_has_the_displays():
+    config = yaml.safe_load((ROOT / 'config' / 'looptrans.rviz').read_text())
+    manager = config['Visualization Manager']
+    displays = {d['Class']: d for d in manager['Displays'] if 'Topic' in d}
+    topics = {d['Topic']['Value']: d for d in manager['Displays'] if 'Topic' in d}
+    assert {'rviz_default_plugins/Image', 'rviz_default_plugins/MarkerArray',
+            'rviz_default_plugins/PointStamped'} <= set(displays)
+    for topic in ('overlay', 'heatmap'):
+        qos = topics[f'/looptrans_grounding/{topic}']['Topic']
+        assert (qos['Reliability Policy'], qos['Depth']) == ('Best Effort', 1)
+    assert '/looptrans_grounding/markers' in topics and '/looptrans_grounding/peak_point' in topics
+    assert manager['Global Options']['Fixed Frame'] == 'camera_optical_frame'
+
+
+@pytest.mark.parametrize('path, build_type', [('package.xml', 'ament_python'),
+                                              ('looptrans_interfaces/package.xml',
+                                               'ament_cmake')])
+def test_package_xml_is_format_3(path, build_type):
+    root = ElementTree.parse(ROOT / path).getroot()
+    assert root.tag == 'package' and root.get('format') == '3'
+    for required in ('name', 'version', 'description', 'maintainer', 'license'):
+        assert root.find(required) is not None and root.find(required).text.strip(), required
+    assert root.find('maintainer').get('email')
+    assert root.find('export/build_type').text == build_type
+    order = ['name', 'version', 'description']
+    assert [child.tag for child in root][:3] == order, 'format 3 fixes the first elements'
+
+
+def test_interfaces_package_is_a_rosidl_package():
+    root = ElementTree.parse(ROOT / 'looptrans_interfaces' / 'package.xml').getroot()
+    assert root.find('member_of_group').text == 'rosidl_interface_packages'
+    cmake = (ROOT / 'looptrans_interfaces' / 'CMakeLists.txt').read_text()
+    for interface in ('msg/InteractionPoint.msg', 'msg/AffordancePeaks.msg',
+                      'srv/SetAffordance.srv'):
+        assert (ROOT / 'looptrans_interfaces' / interface).is_file()
+        assert f'"{interface}"' in cmake
+
+
+def colcon_list(*args: str, cwd: Path, home: Path) -> str:
+    colcon = shutil.which('colcon') or str(Path(os.sys.executable).parent / 'colcon')
+    if not Path(colcon).exists():
+        pytest.skip('colcon is installed by the [test] extra')
+    env = dict(os.environ, COLCON_HOME=str(home))
+    result = subprocess.run([colcon, 'list', *args], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=120)
+    if 'invalid choice' in result.stderr:
+        pytest.skip('colcon list needs colcon-package-information')
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_colcon_discovers_both_packages_with_the_readme_paths(tmp_path):
+    listed = colcon_list('--base-paths', *[str(ROOT / p) for p in README_PATHS], cwd=tmp_path,
+                         home=tmp_path)
+    assert 'looptrans_ros' in listed and 'looptrans_interfaces' in listed
+    if 'ros.ament' in listed:
+        assert '(ros.ament_cmake)' in listed and '(ros.ament_python)' in listed
+
+
+def test_colcon_defaults_cover_builds_from_the_repository_root(tmp_path):
+    pytest.importorskip('colcon_defaults', reason='colcon-defaults reads colcon_defaults.yaml')
+    defaults = yaml.safe_load((ROOT / 'colcon_defaults.yaml').read_text())
+    assert defaults['build']['base-paths'] == README_PATHS
+    listed = colcon_list(cwd=ROOT, home=tmp_path)
+    assert 'looptrans_interfaces' in listed and 'looptrans_ros' in listed
