@@ -1,0 +1,21 @@
+"""Every looptrans_ros module but the two nodes imports where rclpy and ROS messages do not."""
+import importlib
+from pathlib import Path
+import sys
+
+ROOT = Path(__file__).resolve().parents[2]
+NODES = {'node', 'synthetic_camera'}
+BLOCKED = ['rclpy', 'sensor_msgs', 'std_msgs', 'geometry_msgs', 'cv_bridge', 'rcl_interfaces',
+           'builtin_interfaces', 'looptrans_interfaces']
+
+
+def test_modules_import_without_ros(monkeypatch):
+    modules = sorted(p.stem for p in (ROOT / 'looptrans_ros').glob('*.py')
+                     if p.stem not in NODES | {'__init__'})
+    for name in BLOCKED:
+        monkeypatch.setitem(sys.modules, name, None)
+    for name in [m for m in sys.modules if m.startswith('looptrans_ros')]:
+        monkeypatch.delitem(sys.modules, name)
+    for module in modules:
+        importlib.import_module(f'looptrans_ros.{module}')
+    assert len(modules) >= 12
