@@ -14,8 +14,7 @@ class DataConfig:
     root: str = ''  # AGD20K root holding Seen/ and Unseen/ (set by --data-root)
     divide: str = 'Seen'  # 'Seen' or 'Unseen'
     num_workers: int = 8  # DataLoader worker processes
-    val_fraction: float = 0.1  # training samples held out for select_on: validation
-    max_train_samples: int = 0  # 0 = all; > 0 keeps a seeded subset (for quick runs)
+    val_fraction: float = 0.1  # training samples held out (seeded) for select_on: validation
 
 
 @dataclass

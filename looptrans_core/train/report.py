@@ -51,16 +51,15 @@ def plot_history(history: List[Dict[str, float]], path: Path) -> None:
         if any(key in record for record in history):
             losses.plot(epochs, [record.get(key, float('nan')) for record in history], 'o-',
                         label=key)
-    losses.set_xlabel('epoch')
-    losses.set_title('loss')
-    losses.legend()
     for key in METRICS:
         if any(key in record for record in history):
             metrics.plot(epochs, [record.get(key, float('nan')) for record in history], 'o-',
                          label=key)
-    metrics.set_xlabel('epoch')
-    metrics.set_title('test metrics')
-    metrics.legend()
+    for axes, title in ((losses, 'loss'), (metrics, 'test metrics')):
+        axes.set_xlabel('epoch')
+        axes.set_title(title)
+        if axes.lines:
+            axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
