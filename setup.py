@@ -8,7 +8,8 @@ PACKAGE_NAME = 'looptrans_ros'
 setup(
     name=PACKAGE_NAME,
     version='0.1.0',
-    description='LoopTrans weakly-supervised affordance grounding: model, training and a ROS 2 node',
+    description=('LoopTrans weakly-supervised affordance grounding: model, training '
+                 'and a ROS 2 node'),
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['looptrans_core', 'looptrans_core.*',

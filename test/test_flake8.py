@@ -1,7 +1,7 @@
 """Style: the ament_flake8 settings (setup.cfg) over the whole repository."""
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
