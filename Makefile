@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo demo-model test install bench clean
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,20 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VPY) -m looptrans_core demo --out demo_output
+
+# Rebuild looptrans_core/assets/demo_model.safetensors: synthetic data, a part-cluster module and
+# a tiny-backbone LoopTrans trained on CPU (config/train_synth_demo.yaml), all seeded.
+DEMO_BUILD := build/demo_model
+demo-model: $(STAMP)
+	rm -rf $(DEMO_BUILD)
+	$(VPY) -m looptrans_core synth --out $(DEMO_BUILD)/data --size medium --seed 0
+	$(VPY) -m looptrans_core train-cluster --data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD) \
+		--backbone vit_tiny_test --backbone-weights none --layers 2 --epochs 1 --lr 1e-3 \
+		--batch-size 8 --seed 42 --device cpu --num-workers 0
+	$(VPY) -m looptrans_core train --config config/train_synth_demo.yaml \
+		--data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD)/run \
+		model.cluster=$(DEMO_BUILD)/cluster.safetensors
+	cp $(DEMO_BUILD)/run/best.safetensors looptrans_core/assets/demo_model.safetensors
 
 test: $(STAMP)
 	$(VPY) -m pytest -q test

@@ -70,6 +70,7 @@ class TrainConfig:
     # on the held-out training samples; 'test' = lowest test KLD (the published behaviour)
     evaluate_every_epoch: bool = True  # test-set KLD/SIM/NSS each epoch for the log and plot
     log_every: int = 50  # steps between log lines
+    description: str = ''  # checkpoint description (default: what data and epoch)
 
 
 SELECT_ON = ('validation', 'test')

@@ -145,7 +145,8 @@ def _metadata(config: TrainConfig, epoch: int) -> CheckpointMetadata:
     return CheckpointMetadata(
         backbone=config.model.backbone, affordances=affordances_for_divide(config.data.divide),
         divide=config.data.divide, training_config=to_dict(config),
-        description=f'LoopTrans trained by looptrans_core on {config.data.root}, epoch {epoch}')
+        description=config.description or
+        f'LoopTrans trained by looptrans_core on {config.data.root}, epoch {epoch}')
 
 
 def _resume_dict(model: LoopTrans, optimizer, scheduler, state: RunState) -> Dict:
