@@ -11,9 +11,7 @@ from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
 from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
 from looptrans_interfaces.srv import SetAffordance
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
@@ -30,6 +28,7 @@ from looptrans_ros.grounding_pipeline import Frame, Grounding, GroundingPipeline
 from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.messages import MessageBuilder
 from looptrans_ros.model_loading import load_grounder
+from looptrans_ros.node_runner import run_node
 from looptrans_ros.parameters import action_error, parameter_error, SPECS
 from looptrans_ros.projection import Intrinsics
 
@@ -178,25 +177,8 @@ class GroundingNode(Node):
 
 def main(args=None) -> int:
     """Run the node until Ctrl-C or shutdown; exit 1 with the reason on a startup error."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = GroundingNode()
-        executor = MultiThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except ValueError as error:
-        print(f'looptrans_grounding: cannot start: {error}\nPass checkpoint:=/path/to/model'
-              '.safetensors (or a published .pth) and valid parameters; see '
-              'config/grounding.yaml.', file=sys.stderr)
-        return 1
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(GroundingNode, args, 'Pass checkpoint:=/path/to/model.safetensors (or a '
+                    'published .pth) and valid parameters; see config/grounding.yaml.')
 
 
 if __name__ == '__main__':

@@ -3,13 +3,12 @@ import array
 import sys
 
 from rcl_interfaces.msg import ParameterDescriptor
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from looptrans_ros.messages import MessageBuilder
+from looptrans_ros.node_runner import run_node
 from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
 
 SIZE = (480, 640)
@@ -41,18 +40,7 @@ class SyntheticCamera(Node):
 
 def main(args=None) -> int:
     """Publish until Ctrl-C or shutdown."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SyntheticCamera()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(SyntheticCamera, args)
 
 
 if __name__ == '__main__':
