@@ -9,9 +9,11 @@ import torch
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint
 from looptrans_core.device import autocast, resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
-from looptrans_core.peaks import Peak, peak_candidates, PeakConfig, select_peaks
-from looptrans_core.postprocess import upsample_maps
+from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
+from looptrans_core.postprocess import HostMaps, maps_to_host
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
+from looptrans_core.speedups import channels_last as to_channels_last
+from looptrans_core.speedups import compiled, quantize_backbone_int8, set_threads
 
 ImageInput = Union[np.ndarray, Sequence[np.ndarray]]
 
@@ -36,19 +38,33 @@ class AffordanceMap:
 class Grounder:
     """Grounds affordances on images with a LoopTrans model, on CPU or CUDA.
 
-    Every requested action comes out of one forward pass per batch.
+    Every requested action comes out of one forward pass per batch. Speed options (all off by
+    default; none changes results beyond float rounding, except int8):
+
+    - threads: torch CPU threads for the process (`torch.set_num_threads`).
+    - precision 'int8': dynamic int8 quantisation of the backbone's Linear layers, CPU only.
+    - channels_last: channels-last convolution weights.
+    - compile_mode: a `torch.compile` mode ('default'; 'reduce-overhead' records CUDA graphs),
+      with an eager fallback when compiling is unavailable.
     """
 
     def __init__(self, model: LoopTrans, affordances: Sequence[str], device: str = 'auto',
                  precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
-                 metadata: Optional[CheckpointMetadata] = None) -> None:
+                 metadata: Optional[CheckpointMetadata] = None, *, threads: Optional[int] = None,
+                 channels_last: bool = False, compile_mode: Optional[str] = None) -> None:
         if len(affordances) != model.num_affordances:
             raise ValueError(f'{len(affordances)} affordance names for a model with '
                              f'{model.num_affordances} affordance channels')
+        set_threads(threads)
         self.device = resolve_device(device)
         self.precision = precision
-        self.dtype = resolve_precision(precision)
+        self.dtype = resolve_precision('fp32' if precision == 'int8' else precision)
         self.model = model.to(self.device).eval()
+        if precision == 'int8':
+            self.model = quantize_backbone_int8(self.model, self.device)
+        if channels_last:
+            self.model = to_channels_last(self.model)
+        self._forward = compiled(self._mixed_forward, compile_mode)
         self.affordances = tuple(affordances)
         self.peak_config = peak_config
         self.metadata = metadata
@@ -57,10 +73,14 @@ class Grounder:
     @classmethod
     def from_checkpoint(cls, path: Union[str, Path], device: str = 'auto',
                         precision: str = 'fp32',
-                        peak_config: PeakConfig = PeakConfig()) -> 'Grounder':
-        """Load a published `.pth` or our `.safetensors` checkpoint onto `device`."""
+                        peak_config: PeakConfig = PeakConfig(), **options) -> 'Grounder':
+        """Load a published `.pth` or our `.safetensors` checkpoint onto `device`.
+
+        `options` are the constructor's speed options (threads, channels_last, compile_mode).
+        """
         model, metadata = load_checkpoint(path)
-        return cls(model, metadata.affordances, device, precision, peak_config, metadata)
+        return cls(model, metadata.affordances, device, precision, peak_config, metadata,
+                   **options)
 
     def validate_actions(self, actions: Optional[Sequence[str]]) -> List[str]:
         """Return `actions` (all affordances when None), or raise naming the valid ones."""
@@ -98,27 +118,32 @@ class Grounder:
         names = self.validate_actions(actions)
         tensors = [to_device_uint8(img, channel_order, self.device) for img in images]
         raw = self.raw_maps(tensors)[:, [self._index[a] for a in names]]
-        results = [self._finish(raw[b], tensors[b].shape[-2:], names, peak_config, return_raw)
-                   for b in range(len(images))]
+        host = maps_to_host(raw, [tuple(t.shape[-2:]) for t in tensors])
+        results = [self._finish(maps, names, peak_config or self.peak_config, return_raw)
+                   for maps in host]
         return results[0] if single else results
 
     @torch.inference_mode()
     def raw_maps(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
-        """One forward pass: (B, affordances, rows, cols) raw maps of 3 x H x W uint8 tensors."""
+        """One forward pass: (B, num_affordances, rows, cols) raw maps of 3 x H x W images."""
         config = self.model.backbone_config
-        batch = normalise_batch(images, config.input_size, config.mean, config.std)
-        with autocast(self.device, self.dtype):
-            return self.model(batch).float()
+        return self._forward(normalise_batch(images, config.input_size, config.mean, config.std))
 
-    @torch.inference_mode()
-    def _finish(self, raw: torch.Tensor, size: torch.Size, names: List[str],
-                peak_config: Optional[PeakConfig], return_raw: bool) -> Dict[str, AffordanceMap]:
-        config = peak_config or self.peak_config
-        heatmaps = upsample_maps(raw, tuple(size))
-        candidates = peak_candidates(heatmaps, config)
-        heatmaps_host = heatmaps.cpu().numpy()
-        peaks = select_peaks(candidates.cpu().numpy(), config)
-        raw_host = raw.cpu().numpy() if return_raw else None
-        return {name: AffordanceMap(name, heatmaps_host[i], peaks[i],
-                                    None if raw_host is None else raw_host[i])
+    def _mixed_forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """`LoopTrans.forward` with only the backbone under autocast; the small heads stay fp32.
+
+        Half-precision heads alone move random-weight maps by up to 2e-2; this keeps them <1e-2.
+        """
+        with autocast(self.device, self.dtype):
+            features = self.model.backbone_features(batch)
+        features.keys = features.keys.float()
+        maps = self.model.ego_prediction(self.model.project(features))
+        return maps[:, :self.model.num_affordances]
+
+    @staticmethod
+    def _finish(maps: HostMaps, names: List[str], config: PeakConfig,
+                return_raw: bool) -> Dict[str, AffordanceMap]:
+        heatmaps, grids, raw = maps
+        peaks = select_peaks(grid_peak_candidates(grids, heatmaps.shape[-2:], config), config)
+        return {name: AffordanceMap(name, heatmaps[i], peaks[i], raw[i] if return_raw else None)
                 for i, name in enumerate(names)}

@@ -1,11 +1,13 @@
 """Peak picking on heat maps: top-k local maxima with a minimum distance and a threshold."""
+import bisect
 from dataclasses import dataclass
-from typing import List
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from looptrans_core.postprocess import critical_samples, sample_maps
 
 CANDIDATES_PER_PEAK = 8
 """Local maxima kept per requested peak before the distance pass."""
@@ -57,6 +59,51 @@ def peak_candidates(heatmaps: torch.Tensor, config: PeakConfig) -> torch.Tensor:
     rows = torch.div(flat_index, width, rounding_mode='floor')
     cols = flat_index - rows * width
     return torch.stack([cols.to(scores.dtype), rows.to(scores.dtype), scores], dim=-1)
+
+
+def grid_peak_candidates(grids: np.ndarray, size: Tuple[int, int],
+                         config: PeakConfig) -> np.ndarray:
+    """`peak_candidates` of the bilinear resize of (A, r, c) grid maps to `size`, exactly.
+
+    A resized grid map is linear between nodes along each axis, so its local maxima sit on the
+    samples beside a node and the maximum over any window lies on those samples or on the
+    window's edges: evaluating only there gives the full-resolution result for a few thousand
+    samples per map. A clamped border band yields its inner end once instead of many ties.
+    Returns (A, K, 3) float32 (u, v, score), best first, score -1 in unused slots.
+    """
+    radius = config.min_distance
+    rows = critical_samples(size[0], grids.shape[-2])
+    cols = critical_samples(size[1], grids.shape[-1])
+    all_rows = _with_window_edges(rows, radius, size[0])
+    all_cols = _with_window_edges(cols, radius, size[1])
+    values = sample_maps(grids, all_rows, all_cols, size)
+    pooled = _window_max(_window_max(values, all_rows, rows, radius, axis=1),
+                         all_cols, cols, radius, axis=2)
+    centre = values[:, np.searchsorted(all_rows, rows)][:, :, np.searchsorted(all_cols, cols)]
+    keep = (centre >= pooled) & (centre >= config.threshold)
+    scores = np.where(keep, centre, np.float32(-1.0)).reshape(len(grids), -1)
+    count = min(scores.shape[1], CANDIDATES_PER_PEAK * max(config.num_peaks, 1))
+    order = np.argsort(-scores, axis=1, kind='stable')[:, :count]
+    row_of = np.asarray(rows, np.float32)[order // len(cols)]
+    col_of = np.asarray(cols, np.float32)[order % len(cols)]
+    return np.stack([col_of, row_of, np.take_along_axis(scores, order, 1)], axis=-1)
+
+
+def _with_window_edges(samples: Sequence[int], radius: int, size: int) -> List[int]:
+    edges = {min(max(s + d, 0), size - 1) for s in samples for d in (-radius, radius)}
+    return sorted(set(samples) | edges)
+
+
+def _window_max(values: np.ndarray, positions: List[int], centres: Sequence[int], radius: int,
+                axis: int) -> np.ndarray:
+    """Max of `values` along `axis` (at sorted `positions`) within `radius` of each centre."""
+    bounds = [[bisect.bisect_left(positions, c - radius),
+               bisect.bisect_right(positions, c + radius)] for c in centres]
+    padding = [(0, 0)] * values.ndim
+    padding[axis] = (0, 1)
+    padded = np.pad(values, padding, constant_values=-np.inf)
+    return np.maximum.reduceat(padded, np.ravel(bounds), axis=axis).take(
+        range(0, 2 * len(centres), 2), axis=axis)
 
 
 def select_peaks(candidates: np.ndarray, config: PeakConfig) -> List[List[Peak]]:
