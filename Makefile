@@ -25,9 +25,9 @@ demo: $(STAMP)
 DEMO_BUILD := build/demo_model
 demo-model: $(STAMP)
 	rm -rf $(DEMO_BUILD)
-	$(VPY) -m looptrans_core synth --out $(DEMO_BUILD)/data --size medium --seed 0
+	$(VPY) -m looptrans_core synth --out $(DEMO_BUILD)/data --size small --seed 0
 	$(VPY) -m looptrans_core train-cluster --data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD) \
-		--backbone vit_tiny_test --backbone-weights none --layers 2 --epochs 1 --lr 1e-3 \
+		--backbone vit_tiny_test --backbone-weights none --layers 2 --epochs 2 --lr 1e-3 \
 		--batch-size 8 --seed 42 --device cpu --num-workers 0
 	$(VPY) -m looptrans_core train --config config/train_synth_demo.yaml \
 		--data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD)/run \

@@ -1,0 +1,41 @@
+"""The demo command and the bundled synthetic-data demo model."""
+from looptrans_core import cli
+from looptrans_core.affordances import SEEN_AFFORDANCES
+from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint, save_checkpoint
+from looptrans_core.commands import demo
+from model_factory import make_tiny_model
+
+
+def test_bundled_demo_model_is_small_and_labelled():
+    assert demo.DEMO_MODEL.is_file(), 'rebuild it with `make demo-model`'
+    assert demo.DEMO_MODEL.stat().st_size < 10 * 1024 * 1024
+    model, metadata = load_checkpoint(demo.DEMO_MODEL)
+    assert 'synthetic' in metadata.description.lower()
+    assert metadata.backbone == 'vit_tiny_test' and metadata.affordances == SEEN_AFFORDANCES
+
+
+def test_demo_writes_overlays_and_prints_peaks(tmp_path, capsys):
+    checkpoint = save_checkpoint(make_tiny_model(), tmp_path / 'tiny.safetensors',
+                                 CheckpointMetadata('vit_tiny_test', SEEN_AFFORDANCES, 'Seen'))
+    out = tmp_path / 'demo'
+    assert cli.main(['demo', '--out', str(out), '--checkpoint', str(checkpoint),
+                     '--device', 'cpu']) == 0
+    printed = capsys.readouterr().out
+    for action in ('cut_with', 'hold'):
+        assert (out / f'scene_{action}_overlay.png').is_file()
+        assert f'{action}: peaks' in printed
+    assert (out / 'scene.png').is_file()
+
+
+def test_demo_with_chosen_action_and_bad_action(tmp_path, capsys):
+    args = ['demo', '--out', str(tmp_path), '--device', 'cpu', '--action', 'cut_with']
+    assert cli.main(args) == 0
+    assert list(tmp_path.glob('*_overlay.png')) == [tmp_path / 'scene_cut_with_overlay.png']
+    assert cli.main(['demo', '--out', str(tmp_path), '--action', 'fly']) == 2
+    assert 'valid actions' in capsys.readouterr().err
+
+
+def test_demo_without_any_model_warns_loudly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(demo, 'DEMO_MODEL', tmp_path / 'missing.safetensors')
+    assert cli.main(['demo', '--out', str(tmp_path / 'out'), '--device', 'cpu']) == 0
+    assert 'RANDOM WEIGHTS' in capsys.readouterr().err
