@@ -1,15 +1,37 @@
-"""Drive the grounding node through the rclpy stand-in: deliver messages, call the service."""
+"""Talk to a node the way a second node would, through public rclpy API only.
+
+A Probe is a node of its own beside the node under test, on the same executor: it publishes
+the inputs, subscribes to the outputs, calls services with call_async and spins until what it
+waits for arrives. Works the same over real rclpy and over the stand-in in fake_rclpy/.
+"""
 import time
-from typing import Callable
+from typing import Callable, Dict, List, Optional
 
 from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from looptrans_interfaces.msg import AffordancePeaks
 import numpy as np
+from rcl_interfaces.msg import Log
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
 from looptrans_ros.image_codec import encode_compressed, encode_image
 
 WAIT_S = 20.0
+"""Longest wait for anything; tests normally get there in well under a second."""
+WARN = 30
+"""rcl_interfaces/msg/Log level of warnings."""
+ROSOUT_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
+                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""Matches rcl's /rosout publishers, so a late subscriber still gets the earlier records."""
+OUTPUTS = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
+           'peak_point': PointStamped, 'markers': MarkerArray}
+"""The grounding node's private (`~/name`) output topics and their types."""
 
 
 def header(sec: int, nanosec: int = 0, frame_id: str = 'camera_optical') -> Header:
@@ -34,19 +56,88 @@ def camera_info(stamp: Header, k) -> CameraInfo:
     return CameraInfo(header=stamp, height=48, width=64, k=np.asarray(k, np.float64))
 
 
-def deliver(node, topic: str, message) -> None:
-    """Call the node's subscription callback of `topic` like the executor would."""
-    node.subscriptions_by_topic[topic].callback(message)
+def private_topic(node: Node, name: str) -> str:
+    """Return the topic `~/name` of `node` resolves to."""
+    return f'{node.get_namespace().rstrip("/")}/{node.get_name()}/{name}'
 
 
-def published(node, topic: str) -> list:
-    """Return the messages the node published on `topic` (serialised for Humble and Jazzy)."""
-    return node.publishers_by_topic[topic].messages
+class Probe:
+    """A second node spun with the nodes under test by one executor.
+
+    Args:
+        nodes: the nodes under test; the executor spins them with the probe.
+        context: the probe's context; by default that of the first node.
+    """
+
+    def __init__(self, nodes: List[Node], context=None) -> None:
+        context = context or nodes[0].context
+        self.nodes = nodes
+        self.node = Node('looptrans_test_probe', context=context)
+        self.executor = SingleThreadedExecutor(context=context)
+        for node in [*nodes, self.node]:
+            self.executor.add_node(node)
+        self._publishers = {}
+
+    def subscribe(self, msg_type, topic: str, qos=10) -> list:
+        """Subscribe to `topic`; return the list its messages are appended to.
+
+        Waits until every publisher of the nodes under test on `topic` has matched the
+        subscription, so nothing they publish afterwards is missed.
+        """
+        received = []
+        self.node.create_subscription(msg_type, topic, received.append, qos)
+        publishers = [publisher for node in self.nodes for publisher in node.publishers
+                      if publisher.topic_name == topic]
+        self.spin_until(lambda: all(p.get_subscription_count() for p in publishers),
+                        f'the publishers of {topic} to see the probe')
+        return received
+
+    def outputs(self, node: Node, *names: str) -> Dict[str, list]:
+        """Subscribe to `node`'s outputs `names` (keys of OUTPUTS, 'diagnostics', 'rosout')."""
+        topics = {'diagnostics': (DiagnosticArray, '/diagnostics', 10),
+                  'rosout': (Log, '/rosout', ROSOUT_QOS)}
+        topics.update({name: (msg_type, private_topic(node, name), 10)
+                       for name, msg_type in OUTPUTS.items()})
+        return {name: self.subscribe(*topics[name]) for name in names}
+
+    def publish(self, topic: str, message) -> None:
+        """Publish `message` on `topic` once a subscription has matched the publisher."""
+        if topic not in self._publishers:
+            publisher = self.node.create_publisher(type(message), topic, 10)
+            self.spin_until(lambda: publisher.get_subscription_count() > 0,
+                            f'a subscriber of {topic}')
+            self._publishers[topic] = publisher
+        self._publishers[topic].publish(message)
+
+    def call(self, srv_type, srv_name: str, request):
+        """Call a service and spin until the response arrives; return it."""
+        client = self.node.create_client(srv_type, srv_name)
+        assert client.wait_for_service(timeout_sec=WAIT_S), f'no {srv_name} service'
+        future = client.call_async(request)
+        self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S)
+        assert future.done(), f'no response from {srv_name} within {WAIT_S} s'
+        return future.result()
+
+    def spin_until(self, condition: Callable[[], bool], what: str = 'the condition') -> None:
+        """Spin the nodes until `condition()` holds; fail after WAIT_S seconds."""
+        deadline = time.monotonic() + WAIT_S
+        while not condition():
+            assert time.monotonic() < deadline, f'waited {WAIT_S} s for {what}'
+            self.executor.spin_once(timeout_sec=0.01)
+
+    def spin_for(self, seconds: float) -> None:
+        """Spin the nodes for `seconds`, letting anything still in flight arrive."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=deadline - time.monotonic())
+
+    def close(self) -> None:
+        """Stop the executor and destroy the probe node."""
+        self.executor.shutdown()
+        self.node.destroy_node()
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    """Wait for the node's worker thread to make `condition` true."""
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, 'the node did not get there in time'
-        time.sleep(0.005)
+def warnings_of(node: Node, rosout: list, level: Optional[int] = WARN) -> List[str]:
+    """Texts of the /rosout records `node` logged at `level`."""
+    name = node.get_logger().name
+    return [record.msg for record in rosout if record.name == name and record.level == level]

@@ -1,7 +1,8 @@
-"""The synthetic camera: scenes from the training generator, camera_info, over the stand-in."""
+"""The synthetic camera: scenes from the training generator, camera_info, seen by a probe node."""
+from node_harness import Probe
 import numpy as np
-import pytest
 import rclpy
+from sensor_msgs.msg import CameraInfo, Image
 
 from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
 
@@ -19,18 +20,20 @@ def test_camera_matrix_centre():
     assert (k[2], k[5]) == (319.5, 239.5) and k[0] == k[4] > 0
 
 
-@pytest.mark.skipif(not getattr(rclpy, 'STAND_IN', False), reason='drives the stand-in')
 def test_camera_node_publishes_serialisable_frames():
     from looptrans_ros.synthetic_camera import SyntheticCamera
     rclpy.init()
     try:
         node = SyntheticCamera()
-        node.timers_list[0].callback()
-        image = node.publishers_by_topic['/image'].messages[0]
-        info = node.publishers_by_topic['/camera_info'].messages[0]
+        probe = Probe([node])
+        images = probe.subscribe(Image, '/image')
+        infos = probe.subscribe(CameraInfo, '/camera_info')
+        probe.spin_until(lambda: images and infos, 'a frame and its camera_info')
+        image, info = images[0], infos[0]
         assert (image.encoding, image.height, image.width) == ('rgb8', 480, 640)
         assert info.header.frame_id == image.header.frame_id == 'camera_optical_frame'
-        assert node.timers_list[0].timer_period_ns == 100_000_000
+        assert [timer.timer_period_ns for timer in node.timers] == [100_000_000]
+        probe.close()
         node.destroy_node()
     finally:
         rclpy.try_shutdown()

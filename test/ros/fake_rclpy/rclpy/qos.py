@@ -46,3 +46,13 @@ class QoSProfile:
 qos_profile_sensor_data = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
                                      reliability=ReliabilityPolicy.BEST_EFFORT)
 qos_profile_system_default = QoSProfile(depth=10)
+qos_profile_services_default = QoSProfile(depth=10)
+
+
+def as_profile(qos_profile) -> QoSProfile:
+    """Return a QoSProfile for a profile or an int depth, as the create_* methods accept."""
+    if isinstance(qos_profile, QoSProfile):
+        return qos_profile
+    if isinstance(qos_profile, int) and not isinstance(qos_profile, bool):
+        return QoSProfile(depth=qos_profile)
+    raise TypeError(f'qos_profile must be a QoSProfile or int depth, got {qos_profile!r}')
