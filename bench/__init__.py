@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): speed and memory of LoopTrans inference, as ratios in one run."""
