@@ -36,6 +36,7 @@ setup(
         'train': ['matplotlib'],
         'bag': ['rosbags>=0.10'],
         'test': ['pytest', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'colcon-ros',
+                 'colcon-package-information', 'colcon-defaults',
                  'flake8',
                  'flake8-blind-except', 'flake8-builtins', 'flake8-class-newline',
                  'flake8-comprehensions', 'flake8-deprecated', 'flake8-docstrings',
