@@ -66,11 +66,11 @@ class Probe:
 
     Args:
         nodes: the nodes under test; the executor spins them with the probe.
-        context: the probe's context; by default that of the first node.
+        context: the probe's context; by default the first node's, else the default one.
     """
 
     def __init__(self, nodes: List[Node], context=None) -> None:
-        context = context or nodes[0].context
+        context = context or (nodes[0].context if nodes else None)
         self.nodes = nodes
         self.node = Node('looptrans_test_probe', context=context)
         self.executor = SingleThreadedExecutor(context=context)

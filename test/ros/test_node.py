@@ -87,7 +87,8 @@ def test_frame_in_heatmap_and_peaks_out_with_the_input_header(make_node, scene, 
     assert [p.score for p in peaks.points] == sorted([p.score for p in peaks.points],
                                                      reverse=True)
     assert not overlays, 'an overlay was rendered with nobody subscribed to it'
-    assert STARTUP_WARNING in warnings_of(node, out['rosout'])
+    probe.spin_until(lambda: STARTUP_WARNING in warnings_of(node, out['rosout']),
+                     'the start-up warning on /rosout')
 
 
 def test_overlay_only_when_subscribed(make_node, scene):
@@ -140,16 +141,18 @@ def test_burst_while_inference_is_slow_keeps_the_newest(make_node, ros_grounder)
     slot = node.pipeline.slot
     frame = np.zeros((120, 160, 3), np.uint8)
     probe.publish('/image', image_message(frame, 'bgr8', header(1000)))
-    probe.spin_until(lambda: gated.calls == 1, 'inference to start')
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    for index in range(100):
-        frame[:, :, 0] = index
-        probe.publish('/image', image_message(frame, 'bgr8', header(index + 1)))
-        probe.spin_until(lambda: slot.received == index + 2, f'frame {index + 1} to arrive')
-    growth = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    gated.gate.set()
+    try:
+        probe.spin_until(lambda: gated.calls == 1, 'inference to start')
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for index in range(100):
+            frame[:, :, 0] = index
+            probe.publish('/image', image_message(frame, 'bgr8', header(index + 1)))
+            probe.spin_until(lambda: slot.received == index + 2, f'frame {index + 1} to arrive')
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        gated.gate.set()
     probe.spin_until(lambda: len(out['peaks']) == 2, 'the first and the newest frame')
     assert [message.header.stamp.sec for message in out['peaks']] == [1000, 100]
     assert (slot.received, slot.dropped, gated.calls) == (101, 99, 2)
@@ -177,9 +180,10 @@ def test_malformed_frames_are_counted_and_the_node_lives_on(make_node, scene):
     values = diagnostic_values(out['diagnostics'][-1])
     assert (values['frames_rejected'], values['frames_processed']) == ('2', '1')
     assert values['frames_received'] == '3' and values['action'] == 'hold'
-    warnings = warnings_of(node, out['rosout'])
-    assert any('step 10 is below' in line for line in warnings)
-    assert any("unsupported image encoding 'yuv422'" in line for line in warnings)
+    for expected in ('step 10 is below', "unsupported image encoding 'yuv422'"):
+        probe.spin_until(lambda: any(expected in line
+                                     for line in warnings_of(node, out['rosout'])),
+                         f'a warning with {expected!r} on /rosout')
 
 
 def send_depth_frame(probe: Probe, node, depth_message) -> None:
@@ -225,7 +229,8 @@ def test_depth_too_far_in_time_gives_no_positions(make_node, scene):
 def test_compressed_input(make_node, scene):
     node, probe = make_node(image_transport='compressed', image_qos='reliable')
     out = probe.outputs(node, 'heatmap')
-    assert probe.node.count_subscribers('/image/compressed') == 1
+    probe.spin_until(lambda: probe.node.count_subscribers('/image/compressed') == 1,
+                     'the compressed subscription')
     assert probe.node.count_subscribers('/image') == 0
     probe.publish('/image/compressed', compressed_message(scene, header(9)))
     probe.spin_until(lambda: out['heatmap'], 'a heat map')
@@ -272,8 +277,8 @@ def test_main_spins_until_shutdown(monkeypatch, ros_grounder):
     probe = Probe([], context=context)
     try:
         diagnostics = probe.subscribe(DiagnosticArray, '/diagnostics')
-        probe.spin_until(lambda: any('looptrans_grounding' in m.status[0].name
-                                     for m in diagnostics), 'diagnostics from the spinning node')
+        probe.spin_until(lambda: any('looptrans_grounding' in status.name for m in diagnostics
+                                     for status in m.status), 'diagnostics from the spinning node')
     finally:
         probe.close()
         rclpy.try_shutdown(context=context)
