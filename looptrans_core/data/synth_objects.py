@@ -27,7 +27,7 @@ class PartStyle:
 
 STYLES: Dict[str, PartStyle] = {
     'grip': PartStyle((125, 70, 30), 'stripes', 0.03),
-    'blade': PartStyle((200, 205, 215), 'gradient', 0.2),
+    'blade': PartStyle((80, 170, 255), 'gradient', 0.2),
     'rim': PartStyle((0, 190, 215), 'stripes', 0.02),
     'cap': PartStyle((225, 30, 30), 'dots', 0.03),
     'spout': PartStyle((40, 160, 80), 'gradient', 0.1),
@@ -77,54 +77,54 @@ CONTACTS = {'sit_on': 'hips', 'ride': 'hips', 'lie_on': 'back', 'kick': 'foot'}
 
 OBJECTS: Tuple[SynthObject, ...] = (
     SynthObject('knife', (
-        Part('handle', rect(-0.55, 0, 0.8, 0.22), 'grip', ('hold',)),
-        Part('blade', poly([(-0.15, -0.14), (0.95, -0.14), (0.6, 0.14), (-0.15, 0.14)]),
+        Part('handle', rect(-0.55, 0, 0.8, 0.34), 'grip', ('hold',)),
+        Part('blade', poly([(-0.15, -0.2), (0.95, -0.2), (0.6, 0.2), (-0.15, 0.2)]),
              'blade', ('cut_with',)),
     )),
     SynthObject('scissors', (
-        Part('handles', arc(-0.6, -0.25, 0.3, 0.15, 0, 360), 'grip', ('hold',)),
-        Part('handle2', arc(-0.6, 0.25, 0.3, 0.15, 0, 360), 'grip', ('hold',)),
-        Part('blades', poly([(-0.3, -0.12), (0.95, -0.02), (0.95, 0.02), (-0.3, 0.12)]),
+        Part('handles', arc(-0.6, -0.3, 0.34, 0.14, 0, 360), 'grip', ('hold',)),
+        Part('handle2', arc(-0.6, 0.3, 0.34, 0.14, 0, 360), 'grip', ('hold',)),
+        Part('blades', poly([(-0.3, -0.2), (0.95, -0.06), (0.95, 0.06), (-0.3, 0.2)]),
              'blade', ('cut_with',)),
     )),
     SynthObject('cup', (
         Part('body', rect(0, 0.1, 0.9, 1.1)),
-        Part('handle', arc(0.45, 0.1, 0.4, 0.2, -80, 80), 'grip', ('hold',)),
-        Part('rim', rect(0, -0.5, 1.0, 0.2), 'rim', ('drink_with',)),
+        Part('handle', arc(0.45, 0.1, 0.48, 0.2, -80, 80), 'grip', ('hold',)),
+        Part('rim', rect(0, -0.55, 1.0, 0.3), 'rim', ('drink_with',)),
     )),
     SynthObject('bottle', (
         Part('body', rect(0, 0.35, 0.7, 1.1), 'grip', ('hold',)),
         Part('neck', poly([(-0.35, -0.2), (0.35, -0.2), (0.15, -0.6), (-0.15, -0.6)]),
              'spout', ('pour',)),
-        Part('cap', rect(0, -0.72, 0.34, 0.24), 'cap', ('open',)),
+        Part('cap', rect(0, -0.75, 0.42, 0.3), 'cap', ('open',)),
     )),
     SynthObject('bicycle', (
         Part('wheel', arc(-0.6, 0.45, 0.4, 0.3, 0, 360)),
         Part('wheel2', arc(0.6, 0.45, 0.4, 0.3, 0, 360)),
         Part('frame', poly([(-0.6, 0.45), (-0.25, -0.3), (0.5, -0.3), (0.6, 0.45), (0.5, 0.45),
                             (0.42, -0.18), (-0.2, -0.18), (-0.5, 0.45)])),
-        Part('seat', rect(-0.3, -0.45, 0.42, 0.16), 'seat', ('sit_on', 'ride')),
-        Part('handlebar', rect(0.55, -0.5, 0.45, 0.12), 'bar', ('push', 'ride')),
+        Part('seat', rect(-0.3, -0.48, 0.5, 0.28), 'seat', ('sit_on', 'ride')),
+        Part('handlebar', rect(0.55, -0.52, 0.5, 0.28), 'bar', ('push', 'ride')),
     )),
     SynthObject('chair', (
         Part('back', rect(-0.35, -0.45, 0.18, 0.9)),
         Part('legs', rect(-0.38, 0.5, 0.15, 0.8)),
         Part('leg2', rect(0.35, 0.5, 0.15, 0.8)),
-        Part('seat', rect(0, 0.05, 0.95, 0.2), 'seat', ('sit_on',)),
+        Part('seat', rect(0, 0.05, 0.95, 0.3), 'seat', ('sit_on',)),
     )),
     SynthObject('bed', (
         Part('frame', rect(0, 0.3, 1.9, 0.3)),
         Part('headboard', rect(-0.9, -0.1, 0.16, 0.9)),
-        Part('mattress', rect(0.05, 0.05, 1.7, 0.3), 'mattress', ('lie_on',)),
+        Part('mattress', rect(0.05, 0.0, 1.7, 0.4), 'mattress', ('lie_on',)),
     )),
     SynthObject('tennis_racket', (
-        Part('handle', rect(-0.6, 0, 0.7, 0.16), 'grip', ('hold', 'swing')),
+        Part('handle', rect(-0.6, 0, 0.7, 0.28), 'grip', ('hold', 'swing')),
         Part('frame', ellipse(0.4, 0, 0.55, 0.42)),
         Part('strings', ellipse(0.4, 0, 0.45, 0.33), 'strings', ('hit',)),
     )),
     SynthObject('baseball_bat', (
-        Part('handle', rect(-0.55, 0, 0.8, 0.12), 'grip', ('hold', 'swing')),
-        Part('barrel', poly([(-0.15, -0.08), (0.9, -0.16), (0.95, 0), (0.9, 0.16), (-0.15, 0.08)]),
+        Part('handle', rect(-0.55, 0, 0.8, 0.26), 'grip', ('hold', 'swing')),
+        Part('barrel', poly([(-0.15, -0.14), (0.9, -0.22), (0.95, 0), (0.9, 0.22), (-0.15, 0.14)]),
              'barrel', ('hit',)),
     )),
     SynthObject('frisbee', (

@@ -10,7 +10,7 @@ from looptrans_core.data.synth_objects import CONTACTS, object_by_name, OBJECTS,
 from looptrans_core.data.synth_paint import background, fill, person, random_colour, texture
 from looptrans_core.data.synth_shapes import place
 
-GT_SIGMA = 0.03
+GT_SIGMA = 0.05
 """Gaussian blur of the ground-truth part masks, as a fraction of the image's shorter side."""
 
 
@@ -47,7 +47,7 @@ def draw_object(canvas: np.ndarray, obj: SynthObject, centre: Tuple[float, float
                 rng: np.random.Generator) -> Dict[str, np.ndarray]:
     """Paint `obj` on `canvas` in a random pose; return action -> visible part mask."""
     angle, mirror = rng.uniform(-30, 30), bool(rng.random() < 0.5)
-    neutral = random_colour(rng, (0.1, 0.7))
+    neutral = random_colour(rng, (0.05, 0.35))
     masks = {action: np.zeros(canvas.shape[:2], bool) for action in obj.affordances}
     for part in obj.parts:
         paint = neutral if part.style is None else texture(STYLES[part.style], canvas.shape[:2],
@@ -61,8 +61,8 @@ def draw_object(canvas: np.ndarray, obj: SynthObject, centre: Tuple[float, float
 def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject) -> Scene:
     """`obj` alone on a cluttered background, at a random place, scale, pose and colour."""
     height, width = size
-    canvas = background(size, rng, clutter=int(rng.integers(0, 5)))
-    scale = min(size) * rng.uniform(0.22, 0.4)
+    canvas = background(size, rng, clutter=int(rng.integers(0, 4)))
+    scale = min(size) * rng.uniform(0.34, 0.48)
     margin = 0.7 * scale
     centre = (rng.uniform(margin, width - margin), rng.uniform(margin, height - margin))
     masks = draw_object(canvas, obj, centre, scale, rng)
@@ -75,7 +75,7 @@ def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
     height, width = size
     canvas = background(size, rng, clutter=int(rng.integers(0, 4)))
     side = min(size)
-    scale = side * rng.uniform(0.18, 0.28)
+    scale = side * rng.uniform(0.28, 0.4)
     centre = (rng.uniform(0.3, 0.7) * width, rng.uniform(0.4, 0.7) * height)
     masks = draw_object(canvas, obj, centre, scale, rng)
     ys, xs = np.nonzero(masks[action])
@@ -84,7 +84,7 @@ def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
         contact = (int(xs[pick]), int(ys[pick]))
     else:
         contact = (int(centre[0]), int(centre[1]))
-    figure = int(side * rng.uniform(0.15, 0.22))
+    figure = int(side * rng.uniform(0.2, 0.28))
     person(canvas, contact, CONTACTS.get(action, 'hand'), figure, rng)
     return Scene(canvas, obj.name, masks)
 
