@@ -186,23 +186,27 @@ def test_malformed_frames_are_counted_and_the_node_lives_on(make_node, scene):
                          f'a warning with {expected!r} on /rosout')
 
 
-def send_depth_frame(probe: Probe, node, depth_message) -> None:
-    """Send camera_info and a depth frame, and wait until the node holds both."""
+def ground_with_depth(make_node, scene, depth_message) -> dict:
+    """Send K, `depth_message` and then a frame stamped 5 s to a depth-enabled node.
+
+    Returns the outputs the probe received: peaks, peak_point, markers.
+    """
+    node, probe = make_node(use_depth=True)
+    out = probe.outputs(node, 'peaks', 'peak_point', 'markers')
     stamp = depth_message.header.stamp.sec
     probe.publish('/camera_info', camera_info(header(5), K))
     probe.publish('/depth', depth_message)
     probe.spin_until(lambda: node.pipeline.intrinsics is not None
                      and node.pipeline.depth.match(stamp, 0.0) is not None, 'depth and K')
+    probe.publish('/image', image_message(scene, 'bgr8', header(5)))
+    probe.spin_until(lambda: out['peaks'] and out['markers'], 'peaks and markers')
+    probe.spin_for(0.2)
+    return out
 
 
 def test_depth_gives_peaks_positions(make_node, scene):
-    node, probe = make_node(use_depth=True)
-    out = probe.outputs(node, 'peaks', 'peak_point', 'markers')
     depth = np.full(scene.shape[:2], 1500, np.uint16)
-    send_depth_frame(probe, node, image_message(depth, '16UC1', header(5)))
-    probe.publish('/image', image_message(scene, 'bgr8', header(5)))
-    probe.spin_until(lambda: out['peaks'] and out['peak_point'] and out['markers'],
-                     'peaks, point and markers')
+    out = ground_with_depth(make_node, scene, image_message(depth, '16UC1', header(5)))
     best = out['peaks'][0].points[0]
     expected = back_project(best.u, best.v, 1.5, Intrinsics.from_k(K))
     assert best.has_position
@@ -215,13 +219,8 @@ def test_depth_gives_peaks_positions(make_node, scene):
 
 
 def test_depth_too_far_in_time_gives_no_positions(make_node, scene):
-    node, probe = make_node(use_depth=True)
-    out = probe.outputs(node, 'peaks', 'peak_point', 'markers')
     depth = np.full(scene.shape[:2], 1.0, np.float32)
-    send_depth_frame(probe, node, image_message(depth, '32FC1', header(4)))
-    probe.publish('/image', image_message(scene, 'bgr8', header(5)))
-    probe.spin_until(lambda: out['peaks'] and out['markers'], 'peaks and markers')
-    probe.spin_for(0.2)
+    out = ground_with_depth(make_node, scene, image_message(depth, '32FC1', header(4)))
     assert not any(point.has_position for point in out['peaks'][0].points)
     assert not out['peak_point']
 
