@@ -1,10 +1,14 @@
-"""`python -m bench [--device cpu|cuda] [--quick] [--json OUT]`: speed vs the published way."""
+"""`python -m bench [--device cpu|cuda] [--quick] [--json OUT]`: speed vs the published way.
+
+`--node` measures the node's pipeline at 30 and 100 Hz instead (see `bench.node_rate`).
+"""
 import argparse
 import json
 from pathlib import Path
 import sys
 from typing import List, Optional
 
+from bench.node_rate import add_arguments as add_node_arguments, main_node
 from bench.run import run_benchmark
 from looptrans_core.device import PRECISIONS
 
@@ -22,6 +26,10 @@ def get_args_parser() -> argparse.ArgumentParser:
                         help='fewer repeats (about a minute on a 2-core CPU)')
     parser.add_argument('--batch', type=int, default=8, help='images per batched call')
     parser.add_argument('--json', type=Path, default=None, help='write the results here')
+    parser.add_argument('--node', action='store_true',
+                        help='node level: frames/s, latency, drops at 30 and 100 Hz, memory '
+                        '(CPU, fp32; --quick: tiny backbone)')
+    add_node_arguments(parser)
     return parser
 
 
@@ -39,10 +47,13 @@ def print_table(results: dict) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_args_parser().parse_args(argv)
-    repeats = 5 if args.quick else 15
-    results = run_benchmark(args.device, args.precision, args.threads, repeats,
-                            1 if args.quick else 3, args.batch)
-    print_table(results)
+    if args.node:
+        results = main_node(args)
+    else:
+        repeats = 5 if args.quick else 15
+        results = run_benchmark(args.device, args.precision, args.threads, repeats,
+                                1 if args.quick else 3, args.batch)
+        print_table(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -38,20 +38,32 @@ def _sum_normalise(x: np.ndarray) -> np.ndarray:
     return x / (x.sum(axis=AXES, keepdims=True) + EPS)
 
 
+def _kld(p: np.ndarray, g: np.ndarray) -> Value:
+    ratio = p + EPS  # g * log(g / (p + EPS) + EPS) in one buffer, in the published order
+    np.divide(g, ratio, out=ratio)
+    ratio += EPS
+    np.log(ratio, out=ratio)
+    ratio *= g
+    return ratio.sum(axis=AXES)[()]
+
+
+def _sim(p: np.ndarray, g: np.ndarray) -> Value:
+    return np.minimum(p, g).sum(axis=AXES)[()]
+
+
 def kld(pred: np.ndarray, gt: np.ndarray) -> Value:
     """KL divergence of the GT from the prediction, both divided by their sums (+1e-12).
 
     KLD = sum g * log(g / (p + 1e-12) + 1e-12); lower is better.
     """
     pred, gt = _check(pred, gt)
-    p, g = _sum_normalise(pred), _sum_normalise(gt)
-    return np.sum(g * np.log(g / (p + EPS) + EPS), axis=AXES)[()]
+    return _kld(_sum_normalise(pred), _sum_normalise(gt))
 
 
 def sim(pred: np.ndarray, gt: np.ndarray) -> Value:
     """Histogram intersection sum min(p, g) of the sum-normalised maps; higher is better."""
     pred, gt = _check(pred, gt)
-    return np.sum(np.minimum(_sum_normalise(pred), _sum_normalise(gt)), axis=AXES)[()]
+    return _sim(_sum_normalise(pred), _sum_normalise(gt))
 
 
 def nss(pred: np.ndarray, gt: np.ndarray) -> Value:
@@ -59,16 +71,18 @@ def nss(pred: np.ndarray, gt: np.ndarray) -> Value:
 
     The mean, over pixels where the min-max normalised GT exceeds 0.1, of the prediction's
     z-score (population standard deviation). The published code first divides both maps by
-    255, which changes neither the z-score nor the fixations beyond float rounding.
+    255, which changes neither the z-score nor the fixations beyond float rounding. The z-score
+    is summed as sum(pred - mean) / std over the fixations, equal up to float rounding.
     """
     pred, gt = _check(pred, gt)
-    std = pred.std(axis=AXES, keepdims=True)
-    z_score = (pred - pred.mean(axis=AXES, keepdims=True)) / np.where(std > 0, std, 1.0)
+    centred = pred - pred.mean(axis=AXES, keepdims=True)
+    pixels = centred.shape[-2] * centred.shape[-1]
+    std = np.sqrt(np.einsum('...ij,...ij->...', centred, centred) / pixels)
     low = gt.min(axis=AXES, keepdims=True)
     span = gt.max(axis=AXES, keepdims=True) - low
-    fixations = (gt - low) / (span + EPS) > NSS_THRESHOLD
+    fixations = ((gt - low) / (span + EPS) > NSS_THRESHOLD).astype(np.float64)
     count = fixations.sum(axis=AXES)
-    total = np.sum(z_score * fixations, axis=AXES)
+    total = np.einsum('...ij,...ij->...', centred, fixations) / np.where(std > 0, std, 1.0)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)[()]
 
 
@@ -77,4 +91,5 @@ def all_metrics(pred: np.ndarray, gt: np.ndarray) -> Dict[str, np.ndarray]:
     pred, gt = _check(pred, gt)
     if pred.ndim != 3:
         raise ValueError(f'all_metrics takes (N, H, W) batches; got shape {pred.shape}')
-    return {'KLD': kld(pred, gt), 'SIM': sim(pred, gt), 'NSS': nss(pred, gt)}
+    p, g = _sum_normalise(pred), _sum_normalise(gt)
+    return {'KLD': _kld(p, g), 'SIM': _sim(p, g), 'NSS': nss(pred, gt)}
