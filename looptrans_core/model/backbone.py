@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple, Union
 
+import safetensors.torch
 import timm
 import torch
 from torch import nn
@@ -36,8 +37,8 @@ def create_vit(config: BackboneConfig, weights: Optional[Union[str, Path]] = Non
     Args:
         config: registry entry.
         weights: None for random weights (a LoopTrans checkpoint fills them later), 'hub' for
-            timm's pretrained weights of `config.hub_tag`, or the path of a local DINO file
-            (such as `dino_deitsmall16_pretrain.pth`, whose keys are timm's).
+            timm's pretrained weights of `config.hub_tag`, or the path of a local file with timm's
+            keys (a DINO `dino_deitsmall16_pretrain.pth`, a `pretrain-backbone` .safetensors).
     """
     from_hub = weights == 'hub'
     if from_hub and config.hub_tag is None:
@@ -53,10 +54,13 @@ def create_vit(config: BackboneConfig, weights: Optional[Union[str, Path]] = Non
 
 
 def load_backbone_file(vit: nn.Module, path: Path) -> None:
-    """Load a local DINO/timm state dict into `vit`, naming any key that does not fit."""
+    """Load a local timm-keyed `.pth` or `.safetensors` file into `vit`, naming misfit keys."""
     if not path.is_file():
         raise FileNotFoundError(f'backbone weights file not found: {path}')
-    state = torch.load(path, map_location='cpu', weights_only=True)
+    if path.suffix == '.safetensors':
+        state = safetensors.torch.load_file(str(path))
+    else:
+        state = torch.load(path, map_location='cpu', weights_only=True)
     state = {k: v for k, v in state.items() if not k.startswith('head.')}
     result = vit.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:

@@ -59,3 +59,14 @@ register_backbone(BackboneConfig(
     name='vit_tiny_test', timm_name='vit_small_patch16_224',
     timm_kwargs={'embed_dim': 64, 'depth': 2, 'num_heads': 4}))
 """A small random ViT with the same patch grid, for tests and the synthetic-data demo model."""
+
+register_backbone(BackboneConfig(
+    name='vit_tiny_synth', timm_name='vit_small_patch16_224',
+    timm_kwargs={'embed_dim': 64, 'depth': 4, 'num_heads': 4}))
+"""A small ViT for CPU runs on synthetic data; `pretrain-backbone` gives it weights that know
+objects (the bundled `assets/vit_tiny_synth.safetensors`), as DINO weights do for real images."""
+
+register_backbone(BackboneConfig(
+    name='vit_demo_128', timm_name='vit_small_patch16_224',
+    timm_kwargs={'embed_dim': 128, 'depth': 2, 'num_heads': 4}))
+"""A wider random ViT (128 channels) with the same patch grid, for the synthetic-data demo."""
