@@ -3,12 +3,12 @@
 `--node` measures the node's pipeline at 30 and 100 Hz instead (see `bench.node_rate`).
 """
 import argparse
-import json
 from pathlib import Path
 import sys
 from typing import List, Optional
 
 from bench.node_rate import add_arguments as add_node_arguments, main_node
+from bench.report import write_json
 from bench.run import run_benchmark
 from looptrans_core.device import PRECISIONS
 
@@ -54,9 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = run_benchmark(args.device, args.precision, args.threads, repeats,
                                 1 if args.quick else 3, args.batch)
         print_table(results)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return 0
 
 

@@ -9,7 +9,6 @@ published backbone (random weights) in fp32 and int8, interleaved, in the same p
 """
 import argparse
 import copy
-import json
 from pathlib import Path
 import statistics
 import sys
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from bench.report import write_json
 from bench.run import ACTION, make_model
 from bench.timing import median_ms
 from looptrans_core.checkpoints import load_checkpoint
@@ -115,9 +115,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     result = int8_cost(args.checkpoint, args.data_root, args.divide, args.threads, args.repeats)
     for key, value in result.items():
         print(f'{key:36s} {value:.6g}' if isinstance(value, float) else f'{key:36s} {value}')
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     return 0
 
 
