@@ -65,8 +65,3 @@ register_backbone(BackboneConfig(
     timm_kwargs={'embed_dim': 64, 'depth': 4, 'num_heads': 4}))
 """A small ViT for CPU runs on synthetic data; `pretrain-backbone` gives it weights that know
 objects (the bundled `assets/vit_tiny_synth.safetensors`), as DINO weights do for real images."""
-
-register_backbone(BackboneConfig(
-    name='vit_demo_128', timm_name='vit_small_patch16_224',
-    timm_kwargs={'embed_dim': 128, 'depth': 2, 'num_heads': 4}))
-"""A wider random ViT (128 channels) with the same patch grid, for the synthetic-data demo."""
