@@ -119,7 +119,7 @@ def test_synth_command(tmp_path, capsys):
     assert 'not empty' in capsys.readouterr().err
 
 
-def fit_heads_on_gt(model, scenes, steps: int = 40):
+def fit_heads_on_gt(model, scenes, steps: int = 20):
     """Train the heads of `model` on the GT maps of (scene, action) pairs, full batch."""
     config = model.backbone_config
     images = [torch.from_numpy(scene.image).permute(2, 0, 1) for scene, _ in scenes]
@@ -130,7 +130,7 @@ def fit_heads_on_gt(model, scenes, steps: int = 40):
         cv2.resize(scene.heatmap(action), features.grid[::-1], interpolation=cv2.INTER_AREA)
         for scene, action in scenes]))
     heads = [p for name, p in model.named_parameters() if not name.startswith('vit_model.')]
-    optimiser = torch.optim.Adam(heads, lr=3e-3)
+    optimiser = torch.optim.Adam(heads, lr=1e-2)
     model.train()
     for _ in range(steps):
         logits = model.ego_prediction(model.project(features))[torch.arange(len(labels)), labels]
