@@ -20,18 +20,23 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VPY) -m looptrans_core demo --out demo_output
 
-# Rebuild looptrans_core/assets/demo_model.safetensors: synthetic data, a part-cluster module and
-# a tiny-backbone LoopTrans trained on CPU (config/train_synth_demo.yaml), all seeded.
+# Rebuild looptrans_core/assets/demo_model.safetensors and vit_tiny_synth.safetensors: synthetic
+# data, a tiny ViT pretrained on object labels only, a part-cluster module and LoopTrans heads
+# trained on CPU (config/train_synth_demo.yaml), all seeded.
 DEMO_BUILD := build/demo_model
+DEMO_BACKBONE := $(DEMO_BUILD)/backbone.safetensors
 demo-model: $(STAMP)
 	rm -rf $(DEMO_BUILD)
 	$(VPY) -m looptrans_core synth --out $(DEMO_BUILD)/data --size small --seed 0
+	$(VPY) -m looptrans_core pretrain-backbone --data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD) \
+		--backbone vit_tiny_synth --epochs 30 --seed 0 --device cpu
 	$(VPY) -m looptrans_core train-cluster --data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD) \
-		--backbone vit_tiny_test --backbone-weights none --layers 2 --epochs 2 --lr 1e-3 \
-		--batch-size 8 --seed 42 --device cpu --num-workers 0
+		--backbone vit_tiny_synth --backbone-weights $(DEMO_BACKBONE) --layers 2 --epochs 2 \
+		--lr 1e-3 --batch-size 8 --seed 42 --device cpu --num-workers 0
 	$(VPY) -m looptrans_core train --config config/train_synth_demo.yaml \
 		--data-root $(DEMO_BUILD)/data --out $(DEMO_BUILD)/run \
-		model.cluster=$(DEMO_BUILD)/cluster.safetensors
+		model.backbone_weights=$(DEMO_BACKBONE) model.cluster=$(DEMO_BUILD)/cluster.safetensors
+	cp $(DEMO_BACKBONE) looptrans_core/assets/vit_tiny_synth.safetensors
 	cp $(DEMO_BUILD)/run/best.safetensors looptrans_core/assets/demo_model.safetensors
 
 test: $(STAMP)

@@ -11,7 +11,7 @@ def test_bundled_demo_model_is_small_and_labelled():
     assert demo.DEMO_MODEL.stat().st_size < 10 * 1024 * 1024
     model, metadata = load_checkpoint(demo.DEMO_MODEL)
     assert 'synthetic' in metadata.description.lower()
-    assert metadata.backbone == 'vit_tiny_test' and metadata.affordances == SEEN_AFFORDANCES
+    assert metadata.backbone == 'vit_tiny_synth' and metadata.affordances == SEEN_AFFORDANCES
 
 
 def test_demo_writes_overlays_and_prints_peaks(tmp_path, capsys):
