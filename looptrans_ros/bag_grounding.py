@@ -14,6 +14,7 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 from tqdm import tqdm
 
+from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import AffordanceMap
 from looptrans_core.peaks import PeakConfig
 from looptrans_core.visualize import render_overlay
@@ -21,7 +22,6 @@ from looptrans_ros.conversion import compressed_to_bgr8, image_to_bgr8
 from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder
-from looptrans_ros.model_loading import load_grounder
 
 IMAGE_TYPES = ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage')
 OUTPUTS = {'heatmap': 'sensor_msgs/msg/Image', 'overlay': 'sensor_msgs/msg/Image',
@@ -92,7 +92,7 @@ def output_messages(builder: MessageBuilder, header: Any, image_bgr: np.ndarray,
 
 def ground_bag(args: argparse.Namespace) -> BagReport:
     """Copy the input topic and write the grounding outputs of every frame, with its stamps."""
-    grounder, warnings = load_grounder(args.checkpoint, args.device, 'fp32', PeakConfig())
+    grounder, warnings = load_default_grounder(args.checkpoint, args.device, 'fp32', PeakConfig())
     for warning in warnings:
         print(f'bag_grounding: warning: {warning}', file=sys.stderr)
     actions = grounder.validate_actions(args.action)

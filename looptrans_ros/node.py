@@ -19,6 +19,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from looptrans_core.default_model import load_default_grounder
 from looptrans_core.peaks import PeakConfig
 from looptrans_core.visualize import render_overlay
 from looptrans_ros.conversion import (compressed_to_bgr8, depth_to_metres, image_to_bgr8,
@@ -27,7 +28,6 @@ from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
 from looptrans_ros.grounding_pipeline import Frame, Grounding, GroundingPipeline, stamp_seconds
 from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.messages import MessageBuilder
-from looptrans_ros.model_loading import load_grounder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.parameters import action_error, parameter_error, SPECS
 from looptrans_ros.projection import Intrinsics
@@ -57,7 +57,8 @@ class GroundingNode(Node):
                 description=spec.description, read_only=spec.read_only))
         p = {spec.name: self.get_parameter(spec.name).value for spec in SPECS}
         peaks = PeakConfig(p['num_peaks'], p['peak_min_distance'], p['peak_threshold'])
-        grounder, warnings = load_grounder(p['checkpoint'], p['device'], p['precision'], peaks)
+        grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
+                                                   p['precision'], peaks)
         for warning in warnings:
             self.get_logger().warning(warning)
         self.available = grounder.affordances

@@ -1,15 +1,14 @@
 """The demo command and the bundled synthetic-data demo model."""
-from looptrans_core import cli
+from looptrans_core import cli, default_model
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint, save_checkpoint
-from looptrans_core.commands import demo
 from model_factory import make_tiny_model
 
 
 def test_bundled_demo_model_is_small_and_labelled():
-    assert demo.DEMO_MODEL.is_file(), 'rebuild it with `make demo-model`'
-    assert demo.DEMO_MODEL.stat().st_size < 10 * 1024 * 1024
-    model, metadata = load_checkpoint(demo.DEMO_MODEL)
+    assert default_model.DEMO_MODEL.is_file(), 'rebuild it with `make demo-model`'
+    assert default_model.DEMO_MODEL.stat().st_size < 10 * 1024 * 1024
+    model, metadata = load_checkpoint(default_model.DEMO_MODEL)
     assert 'synthetic' in metadata.description.lower()
     assert metadata.backbone == 'vit_tiny_synth' and metadata.affordances == SEEN_AFFORDANCES
 
@@ -36,6 +35,6 @@ def test_demo_with_chosen_action_and_bad_action(tmp_path, capsys):
 
 
 def test_demo_without_any_model_warns_loudly(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(demo, 'DEMO_MODEL', tmp_path / 'missing.safetensors')
+    monkeypatch.setattr(default_model, 'DEMO_MODEL', tmp_path / 'missing.safetensors')
     assert cli.main(['demo', '--out', str(tmp_path / 'out'), '--device', 'cpu']) == 0
     assert 'RANDOM WEIGHTS' in capsys.readouterr().err

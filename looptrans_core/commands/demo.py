@@ -10,16 +10,13 @@ import sys
 import cv2
 import numpy as np
 
-from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.commands.ground import write_result
 from looptrans_core.data.synth_scene import render_scene
-from looptrans_core.grounder import Grounder
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.default_model import load_default_grounder
 from looptrans_core.visualize import COLORMAPS
 
 COMMAND = 'demo'
 HELP = 'ground two actions on a generated scene with the bundled synthetic-data demo model'
-DEMO_MODEL = Path(__file__).resolve().parents[1] / 'assets' / 'demo_model.safetensors'
 DEMO_OBJECT = 'knife'
 
 
@@ -28,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', type=Path, default=Path('demo_output'),
                         help='output folder (default: demo_output)')
     parser.add_argument('--checkpoint', type=Path,
-                        help=f'checkpoint to use instead of the bundled {DEMO_MODEL.name}')
+                        help='checkpoint to use instead of the bundled demo model')
     parser.add_argument('--action', action='append', default=None,
                         help='action to ground (repeat; default: two the drawn object affords)')
     parser.add_argument('--object', default=DEMO_OBJECT, help='synthetic object to draw')
@@ -40,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the scene, ground, write `scene.png` and per-action overlays, print the peaks."""
-    grounder = load_grounder(args.checkpoint, args.device)
+    grounder, warnings = load_default_grounder(args.checkpoint, args.device)
+    for warning in warnings:
+        print(f'WARNING: {warning}', file=sys.stderr)
+    print(f'model: {grounder.metadata.description if grounder.metadata else "random weights"}')
     image_rgb, afforded = render_scene(np.random.default_rng(args.seed), (360, 480), args.object)
     actions = grounder.validate_actions(args.action or
                                         [a for a in afforded if a in grounder.affordances][:2])
@@ -54,17 +54,3 @@ def run(args: argparse.Namespace) -> int:
         print(f'{action}: peaks (u, v) score: {peaks or "none above threshold"}')
     print(f'wrote scene.png and overlays for {", ".join(actions)} to {args.out}')
     return 0
-
-
-def load_grounder(checkpoint: Path, device: str) -> Grounder:
-    """Load `checkpoint`, else the bundled model, else random weights with a loud warning."""
-    path = checkpoint or DEMO_MODEL
-    if checkpoint is not None or DEMO_MODEL.is_file():
-        grounder = Grounder.from_checkpoint(path, device)
-        print(f'model: {path} ({grounder.metadata.description})')
-        return grounder
-    print(f'WARNING: {DEMO_MODEL} is missing and no --checkpoint was given: using RANDOM '
-          'WEIGHTS, so the heat maps mean nothing. Rebuild the demo model with '
-          '`make demo-model`.', file=sys.stderr)
-    return Grounder(LoopTrans(len(SEEN_AFFORDANCES), backbone='vit_tiny_test'), SEEN_AFFORDANCES,
-                    device)

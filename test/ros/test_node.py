@@ -55,7 +55,7 @@ def make_node(monkeypatch, ros_grounder, ros_context):
     made = []
 
     def make(grounder=ros_grounder, **parameters):
-        monkeypatch.setattr(node_module, 'load_grounder',
+        monkeypatch.setattr(node_module, 'load_default_grounder',
                             lambda *args, **kwargs: (grounder, [STARTUP_WARNING]))
         overrides = [Parameter(name, value=value) for name, value in parameters.items()]
         node = GroundingNode(parameter_overrides=overrides)
@@ -242,7 +242,7 @@ def test_compressed_input(make_node, scene):
 
 
 def test_namespace_and_remapped_image_topic(make_node, ros_grounder, scene, monkeypatch):
-    monkeypatch.setattr(node_module, 'load_grounder', lambda *a, **k: (ros_grounder, []))
+    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (ros_grounder, []))
     node = GroundingNode(namespace='/robot',
                          cli_args=['--ros-args', '-r', 'image:=/camera/image_raw'])
     probe = Probe([node])
@@ -261,13 +261,13 @@ def test_namespace_and_remapped_image_topic(make_node, ros_grounder, scene, monk
 def test_main_exits_non_zero_on_a_bad_checkpoint(monkeypatch, capsys):
     def fail(*args, **kwargs):
         raise CheckpointError('checkpoint not found: /missing.pth')
-    monkeypatch.setattr(node_module, 'load_grounder', fail)
+    monkeypatch.setattr(node_module, 'load_default_grounder', fail)
     assert node_module.main([]) == 1
     assert 'checkpoint:=' in capsys.readouterr().err and not rclpy.ok()
 
 
 def test_main_spins_until_shutdown(monkeypatch, ros_grounder):
-    monkeypatch.setattr(node_module, 'load_grounder', lambda *a, **k: (ros_grounder, []))
+    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (ros_grounder, []))
     result = []
     thread = threading.Thread(target=lambda: result.append(node_module.main([])))
     thread.start()

@@ -1,13 +1,10 @@
-"""Parameter validation shared by the service and the parameter callback; model choice."""
+"""Parameter validation shared by the service and the parameter callback."""
 from pathlib import Path
 
 import pytest
 import yaml
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
-from looptrans_core.checkpoints import CheckpointError
-from looptrans_core.peaks import PeakConfig
-from looptrans_ros.model_loading import choose_device, load_grounder
 from looptrans_ros.parameters import action_error, parameter_error, SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,22 +38,3 @@ def test_defaults_are_valid_and_match_the_yaml():
     config = yaml.safe_load((ROOT / 'config' / 'grounding.yaml').read_text())
     parameters = config['/**']['ros__parameters']
     assert parameters == {spec.name: spec.default for spec in SPECS}
-
-
-def test_no_cuda_falls_back_to_cpu_with_a_warning(monkeypatch):
-    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
-    device, warning = choose_device('cuda:1')
-    assert device == 'cpu' and 'CUDA device 1 is not available' in warning
-    assert choose_device('cpu') == ('cpu', None)
-
-
-def test_missing_demo_model_means_random_weights_loudly(tmp_path):
-    grounder, warnings = load_grounder('', 'cpu', 'fp32', PeakConfig(),
-                                       demo_checkpoint=tmp_path / 'absent.safetensors')
-    assert grounder.affordances == SEEN_AFFORDANCES
-    assert any('RANDOM WEIGHTS' in warning for warning in warnings)
-
-
-def test_missing_checkpoint_says_what_to_pass(tmp_path):
-    with pytest.raises(CheckpointError, match='checkpoint not found'):
-        load_grounder(str(tmp_path / 'nope.safetensors'), 'cpu', 'fp32', PeakConfig())
