@@ -14,6 +14,7 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 from tqdm import tqdm
 
+from looptrans_core.cli_args import add_device_argument
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import AffordanceMap
 from looptrans_core.peaks import PeakConfig
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='affordance to ground; repeat for several (then topics are '
                              '/looptrans/<action>/heatmap, ...)')
     parser.add_argument('--checkpoint', default='', help='model; empty = bundled demo model')
-    parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    add_device_argument(parser)
     parser.add_argument('--storage', choices=sorted(STORAGES), default=None,
                         help="output storage (default: the input's)")
     return parser

@@ -10,6 +10,7 @@ import sys
 import cv2
 import numpy as np
 
+from looptrans_core.cli_args import add_device_argument
 from looptrans_core.commands.ground import write_result
 from looptrans_core.data.synth_scene import render_scene
 from looptrans_core.default_model import load_default_grounder
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='action to ground (repeat; default: two the drawn object affords)')
     parser.add_argument('--object', default=DEMO_OBJECT, help='synthetic object to draw')
     parser.add_argument('--seed', type=int, default=0, help='scene seed')
-    parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    add_device_argument(parser)
     parser.add_argument('--colormap', default='jet', choices=sorted(COLORMAPS))
     parser.add_argument('--alpha', type=float, default=0.5, help='overlay colour-map weight')
 

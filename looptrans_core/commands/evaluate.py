@@ -5,6 +5,7 @@ from pathlib import Path
 
 from looptrans_core.affordances import affordances_for_divide, DIVIDES
 from looptrans_core.checkpoints import load_checkpoint
+from looptrans_core.cli_args import add_device_argument
 from looptrans_core.data.agd20k import AGD20KTestSet
 from looptrans_core.device import PRECISIONS
 from looptrans_core.evaluation import CenterBiasPrior, evaluate
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument('--center-bias', action='store_true',
                        help='evaluate the centre-bias prior (a centred Gaussian) instead')
     parser.add_argument('--json', type=Path, help='write KLD, SIM, NSS, num_images, per_image')
-    parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    add_device_argument(parser)
     parser.add_argument('--precision', default='fp32', choices=sorted(PRECISIONS))
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--num-workers', type=int, default=0, help='image-loading processes')

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from looptrans_core.cli_args import add_device_argument
 from looptrans_core.device import PRECISIONS
 from looptrans_core.grounder import Grounder
 from looptrans_core.image_io import count_frames, iter_frames
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='affordance to ground (repeat for several; default: all)')
     parser.add_argument('--out', type=Path, default=Path('grounding_output'),
                         help='output folder (default: grounding_output)')
-    parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    add_device_argument(parser)
     parser.add_argument('--precision', default='fp32', choices=sorted(PRECISIONS))
     parser.add_argument('--raw', action='store_true',
                         help='also write <stem>_raw.npy: raw maps, actions x rows x cols')

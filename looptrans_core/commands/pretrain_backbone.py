@@ -1,8 +1,7 @@
 """`pretrain-backbone`: teach a small ViT objects from image-level labels on synthetic data."""
 import argparse
-from pathlib import Path
 
-from looptrans_core.affordances import DIVIDES
+from looptrans_core.cli_args import add_training_arguments, check_training_arguments
 from looptrans_core.model.backbone_registry import list_backbones
 from looptrans_core.train.pretrain_backbone import (BACKBONE_FILE, pretrain_backbone,
                                                     PretrainConfig)
@@ -15,23 +14,13 @@ HELP = ('pretrain a small ViT by object classification of training images (no pa
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `pretrain-backbone`."""
     defaults = PretrainConfig('')
-    parser.add_argument('--data-root', required=True, type=Path, help='AGD20K-format root')
-    parser.add_argument('--divide', default='Seen', choices=sorted(DIVIDES))
-    parser.add_argument('--out', required=True, type=Path,
-                        help=f'output folder; the weights go to OUT/{BACKBONE_FILE}')
+    add_training_arguments(parser, BACKBONE_FILE, defaults)
     parser.add_argument('--backbone', default=defaults.backbone, choices=list_backbones())
-    parser.add_argument('--epochs', type=int, default=defaults.epochs)
-    parser.add_argument('--batch-size', type=int, default=defaults.batch_size)
-    parser.add_argument('--lr', type=float, default=defaults.lr)
-    parser.add_argument('--seed', type=int, default=defaults.seed)
-    parser.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 
 def run(args: argparse.Namespace) -> int:
     """Pretrain and write the backbone file."""
-    if args.epochs < 1 or args.batch_size < 1:
-        raise ValueError(f'--epochs and --batch-size must be >= 1, got {args.epochs} and '
-                         f'{args.batch_size}')
+    check_training_arguments(args)
     config = PretrainConfig(str(args.data_root), args.divide, args.backbone, args.epochs,
                             args.batch_size, args.lr, seed=args.seed, device=args.device)
     pretrain_backbone(config, args.out)
