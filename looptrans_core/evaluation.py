@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from looptrans_core.data.agd20k import AGD20KTestSet
 from looptrans_core.device import autocast, resolve_device, resolve_precision
+from looptrans_core.image_io import write_map_png
 from looptrans_core.metrics import all_metrics
 from looptrans_core.model.backbone_registry import DEFAULT_BACKBONE, get_backbone_config
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
@@ -142,8 +143,6 @@ def batch_metrics(preds: np.ndarray, items: List[dict], save_maps: Optional[Unio
     values = all_metrics(preds, np.stack([gt_map(item['gt']) for item in items]))
     if save_maps is not None:
         for pred, item in zip(preds, items):
-            path = Path(save_maps) / Path(item['path']).with_suffix('.png')
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(path), np.round(pred * 255).astype(np.uint8))
+            write_map_png(Path(save_maps) / Path(item['path']).with_suffix('.png'), pred)
     return [(item['path'], {name: float(values[name][i]) for name in METRICS})
             for i, item in enumerate(items)]

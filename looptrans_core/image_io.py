@@ -1,4 +1,4 @@
-"""Reading the CLI's inputs: one image, a folder of images, or a video file."""
+"""Image files: the CLI's inputs (an image, a folder of images, a video) and [0, 1] map PNGs."""
 from pathlib import Path
 from typing import Iterator, Tuple
 
@@ -15,6 +15,13 @@ def read_image_bgr(path: Path) -> np.ndarray:
     if image is None:
         raise ValueError(f'cannot read image {path}: missing, unreadable or not an image')
     return image
+
+
+def write_map_png(path: Path, heatmap: np.ndarray) -> None:
+    """Write a [0, 1] map as an 8-bit grayscale PNG (value x 255, rounded), creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.round(heatmap * 255).astype(np.uint8)):
+        raise ValueError(f'could not write {path}')
 
 
 def count_frames(path: Path) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 from looptrans_core.affordances import affordances_for_divide
 from looptrans_core.data.synth_objects import OBJECTS, SynthObject, UNSEEN_TEST_OBJECTS
 from looptrans_core.data.synth_scene import ego_scene, exo_scene, render_scene, Scene
+from looptrans_core.image_io import write_map_png
 
 __all__ = ['generate', 'render_scene', 'SIZES', 'SynthSize']
 
@@ -102,13 +103,7 @@ def generate(out: Path, divide: str = 'Seen', size: str = 'small', seed: int = 0
                 stem = f'{obj.name}_{index:06d}'
                 write_rgb(folder / action / obj.name / f'{stem}.jpg', scene.image)
                 if role == 'test':
-                    write_gt(root / 'testset/GT' / action / obj.name / f'{stem}.png',
-                             scene.heatmap(action))
+                    write_map_png(root / 'testset/GT' / action / obj.name / f'{stem}.png',
+                                  scene.heatmap(action))
                 written += 1
     return written
-
-
-def write_gt(path: Path, heatmap: np.ndarray) -> None:
-    """Write a [0, 1] heat map as an 8-bit grayscale PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), np.round(heatmap * 255).astype(np.uint8))
