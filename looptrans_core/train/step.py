@@ -11,8 +11,6 @@ from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.train.config import LossConfig
 from looptrans_core.train.pseudo_mask import pseudo_masks
 
-LOSS_NAMES = ('cls', 'mse', 'dice', 'corr', 'denoise', 'concentration')
-
 
 class TrainingStep(nn.Module):
     """Wraps a LoopTrans with a cluster module; forward returns the weighted losses.
