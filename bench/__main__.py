@@ -10,7 +10,7 @@ from typing import List, Optional
 from bench.node_rate import add_arguments as add_node_arguments, main_node
 from bench.report import write_json
 from bench.run import run_benchmark
-from looptrans_core.device import PRECISIONS
+from looptrans_core.device import INFERENCE_PRECISIONS
 
 TARGETS = (('all_over_one', 1.1), ('one_over_baseline_one', 0.9),
            ('one_over_floor_plus_heads', 1.15))
@@ -19,7 +19,7 @@ TARGETS = (('all_over_one', 1.1), ('one_over_baseline_one', 0.9),
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__)
     parser.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument('--precision', default='fp32', choices=[*sorted(PRECISIONS), 'int8'])
+    parser.add_argument('--precision', default='fp32', choices=INFERENCE_PRECISIONS)
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
     parser.add_argument('--quick', action='store_true',

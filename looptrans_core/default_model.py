@@ -28,25 +28,27 @@ def device_or_cpu(spec: str) -> Tuple[str, Optional[str]]:
 
 def load_default_grounder(checkpoint: Optional[Union[str, Path]], device: str = 'auto',
                           precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
-                          demo_model: Optional[Path] = None) -> Tuple[Grounder, List[str]]:
+                          demo_model: Optional[Path] = None,
+                          threads: Optional[int] = None) -> Tuple[Grounder, List[str]]:
     """Build the Grounder for `checkpoint`, with the warnings to show the user.
 
-    An empty `checkpoint` means the bundled demo model; while that file does not exist, a
-    random-weight model on the tiny test backbone, so the pipeline still runs end to end.
-    `demo_model` defaults to DEMO_MODEL. Raises CheckpointError (a ValueError) for a missing or
-    unfit checkpoint file.
+    An empty `checkpoint` means the bundled demo model (`demo_model`, default DEMO_MODEL); while
+    that file does not exist, a random-weight model on the tiny test backbone, so the pipeline
+    still runs end to end. `threads` sets torch's CPU threads (None keeps the default).
+    Raises CheckpointError (a ValueError) for a missing or unfit checkpoint file.
     """
     demo_model = demo_model or DEMO_MODEL
     device, device_warning = device_or_cpu(device)
     warnings = [device_warning] if device_warning else []
+    settings = (device, precision, peak_config)
     if checkpoint:
-        return Grounder.from_checkpoint(checkpoint, device, precision, peak_config), warnings
+        return Grounder.from_checkpoint(checkpoint, *settings, threads=threads), warnings
     if demo_model.is_file():
         warnings.append(f'no checkpoint given: using the bundled demo model {demo_model}, '
                         'trained on synthetic scenes only; pass a checkpoint for real use')
-        return Grounder.from_checkpoint(demo_model, device, precision, peak_config), warnings
+        return Grounder.from_checkpoint(demo_model, *settings, threads=threads), warnings
     warnings.append(f'no checkpoint given and the bundled demo model {demo_model} is missing: '
                     'THE MODEL HAS RANDOM WEIGHTS and its heat maps mean nothing; pass a '
                     'checkpoint or rebuild the demo model with `make demo-model`')
     model = LoopTrans(len(SEEN_AFFORDANCES), backbone=RANDOM_BACKBONE)
-    return Grounder(model, SEEN_AFFORDANCES, device, precision, peak_config), warnings
+    return Grounder(model, SEEN_AFFORDANCES, *settings, threads=threads), warnings

@@ -2,6 +2,8 @@
 import torch
 
 PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+INFERENCE_PRECISIONS = (*sorted(PRECISIONS), 'int8')
+"""What a Grounder runs in: an autocast dtype, or 'int8' (dynamic int8 backbone, CPU only)."""
 
 
 class DeviceUnavailableError(ValueError):

@@ -58,7 +58,8 @@ class GroundingNode(Node):
         p = {spec.name: self.get_parameter(spec.name).value for spec in SPECS}
         peaks = PeakConfig(p['num_peaks'], p['peak_min_distance'], p['peak_threshold'])
         grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
-                                                   p['precision'], peaks)
+                                                   p['precision'], peaks,
+                                                   threads=p['threads'] or None)
         for warning in warnings:
             self.get_logger().warning(warning)
         self.available = grounder.affordances

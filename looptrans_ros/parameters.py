@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from looptrans_core.device import PRECISIONS
+from looptrans_core.device import INFERENCE_PRECISIONS
 from looptrans_core.visualize import COLORMAPS
 
 IMAGE_QOS = ('best_effort', 'reliable', 'sensor_data')
@@ -64,8 +64,10 @@ SPECS = (
                   'bundled demo model (synthetic data, not for real use)', read_only=True),
     ParameterSpec('device', 'auto', "'auto', 'cpu', 'cuda' or 'cuda:N'; no CUDA -> CPU with a "
                   'warning', read_only=True, check=device_spec),
-    ParameterSpec('precision', 'fp32', f'inference precision: {", ".join(PRECISIONS)}',
-                  read_only=True, check=one_of(tuple(PRECISIONS))),
+    ParameterSpec('precision', 'fp32', f'inference precision: {", ".join(INFERENCE_PRECISIONS)}',
+                  read_only=True, check=one_of(INFERENCE_PRECISIONS)),
+    ParameterSpec('threads', 0, 'torch CPU threads for inference; 0 = torch default',
+                  read_only=True, check=at_least(0)),
     ParameterSpec('action', DEFAULT_ACTION, 'affordance to ground; also set by /set_affordance'),
     ParameterSpec('image_qos', 'best_effort', f'image subscription QoS: {", ".join(IMAGE_QOS)}',
                   read_only=True, check=one_of(IMAGE_QOS)),

@@ -1,5 +1,6 @@
 """The model tools start with: the checkpoint asked for, the bundled demo, or random weights."""
 import pytest
+import torch
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointError
@@ -30,3 +31,12 @@ def test_missing_demo_model_means_random_weights_loudly(tmp_path):
 def test_missing_checkpoint_says_what_to_pass(tmp_path):
     with pytest.raises(CheckpointError, match='checkpoint not found'):
         load_default_grounder(str(tmp_path / 'nope.safetensors'), 'cpu')
+
+
+def test_threads_reach_torch():
+    before = torch.get_num_threads()
+    try:
+        load_default_grounder('', 'cpu', threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

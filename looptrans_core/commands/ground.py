@@ -9,7 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from looptrans_core.cli_args import add_device_argument
-from looptrans_core.device import PRECISIONS
+from looptrans_core.device import INFERENCE_PRECISIONS
 from looptrans_core.grounder import Grounder
 from looptrans_core.image_io import count_frames, iter_frames
 from looptrans_core.peaks import PeakConfig
@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', type=Path, default=Path('grounding_output'),
                         help='output folder (default: grounding_output)')
     add_device_argument(parser)
-    parser.add_argument('--precision', default='fp32', choices=sorted(PRECISIONS))
+    parser.add_argument('--precision', default='fp32', choices=INFERENCE_PRECISIONS,
+                        help='int8 quantises the backbone (CPU only; see docs/benchmarks.md)')
     parser.add_argument('--raw', action='store_true',
                         help='also write <stem>_raw.npy: raw maps, actions x rows x cols')
     parser.add_argument('--num-peaks', type=int, default=PeakConfig.num_peaks)

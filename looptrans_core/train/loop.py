@@ -138,7 +138,7 @@ def _select_and_save(model: LoopTrans, config: TrainConfig, run_dir: Path, state
     record['best_epoch'] = state.best_epoch
     state.history.append(record)
     report.write_history(run_dir, state.history)
-    _log(logger, 'epoch ' + ' '.join(f'{k} {v:.4g}' for k, v in record.items()))
+    _log(logger, ' '.join(f'{k} {v:.4g}' for k, v in record.items()))
 
 
 def _metadata(config: TrainConfig, epoch: int) -> CheckpointMetadata:
