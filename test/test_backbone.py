@@ -14,21 +14,20 @@ def tiny_vit():
 
 
 def _hooked_qkv(vit, images):
+    """Return the last block's qkv output from timm's own forward, and heads, dim, head_dim."""
     captured = {}
     handle = vit.blocks[-1].attn.qkv.register_forward_hook(
         lambda module, inputs, output: captured.setdefault('qkv', output))
     with torch.no_grad():
         vit.forward_features(images)
     handle.remove()
-    return captured['qkv']
+    heads, dim = vit.blocks[-1].attn.num_heads, vit.embed_dim
+    return captured['qkv'], heads, dim, dim // heads
 
 
 def test_keys_follow_published_channel_order(tiny_vit):
     images = torch.randn(2, 3, 224, 224)
-    qkv = _hooked_qkv(tiny_vit, images)
-    heads = tiny_vit.blocks[-1].attn.num_heads
-    dim = tiny_vit.embed_dim
-    head_dim = dim // heads
+    qkv, heads, dim, head_dim = _hooked_qkv(tiny_vit, images)
     keys_natural = qkv[:, 1:, dim:2 * dim]  # patch tokens, k part, channel h * head_dim + d
     expected = torch.empty_like(keys_natural)
     for d in range(head_dim):
@@ -43,10 +42,7 @@ def test_keys_follow_published_channel_order(tiny_vit):
 
 def test_cls_attention_matches_hand_computation(tiny_vit):
     images = torch.randn(1, 3, 224, 224)
-    qkv = _hooked_qkv(tiny_vit, images)
-    heads = tiny_vit.blocks[-1].attn.num_heads
-    dim = tiny_vit.embed_dim
-    head_dim = dim // heads
+    qkv, _, dim, head_dim = _hooked_qkv(tiny_vit, images)
     maps = []
     for h in CLS_ATTENTION_HEADS:
         q = qkv[0, 0, h * head_dim:(h + 1) * head_dim]
