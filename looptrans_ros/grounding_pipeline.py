@@ -2,14 +2,14 @@
 from dataclasses import dataclass, replace
 import threading
 import time
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from looptrans_core.grounder import AffordanceMap, Grounder
+from looptrans_ros.camera_slots import CameraSlots, SINGLE_CAMERA
 from looptrans_ros.depth_sync import DepthBuffer
 from looptrans_ros.diagnostics import PipelineStats
-from looptrans_ros.frame_slot import LatestFrameSlot
 from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.projection import Intrinsics, peak_positions, Point3
 from looptrans_ros.rate_limiter import RateLimiter
@@ -18,6 +18,8 @@ POLL_S = 0.1
 """How often an idle worker checks whether it should stop."""
 PEAK_FIELDS = {'num_peaks': 'num_peaks', 'peak_threshold': 'threshold',
                'peak_min_distance': 'min_distance'}
+Received = Tuple[Any, float]
+"""A submitted frame message and the monotonic time it arrived."""
 
 
 def stamp_seconds(stamp: Any) -> float:
@@ -35,15 +37,18 @@ class Frame:
 
 @dataclass
 class Grounding:
-    """One processed frame: the action's map and peaks, and 3D positions when depth is on."""
+    """One processed frame: the action's map and peaks, 3D positions when depth is on, camera."""
 
     frame: Frame
     result: AffordanceMap
     positions: Optional[List[Optional[Point3]]]
+    camera: str = SINGLE_CAMERA
 
 
 class GroundingPipeline:
-    """Grounds the newest submitted frame on a worker thread and hands results to `publish`.
+    """Grounds the newest frame of each camera on a worker thread; hands results to `publish`.
+
+    The newest frames of all cameras that have one are grounded together in one forward.
 
     Args:
         grounder: the model.
@@ -52,11 +57,13 @@ class GroundingPipeline:
         publish: called on the worker thread with each Grounding.
         warn: logs a problem with a frame (the worker keeps going).
         use_depth: give peaks 3D positions from `depth` and `intrinsics`.
+        cameras: camera keys; the default is the single camera of a node without names.
     """
 
     def __init__(self, grounder: Grounder, action: str, decode: Callable[[Any], Frame],
                  publish: Callable[[Grounding], None], warn: Callable[[str], None],
-                 use_depth: bool = False) -> None:
+                 use_depth: bool = False,
+                 cameras: Sequence[str] = (SINGLE_CAMERA,)) -> None:
         self.grounder = grounder
         self.action = action
         self.peak_config = grounder.peak_config
@@ -65,7 +72,7 @@ class GroundingPipeline:
         self.depth = DepthBuffer()
         self.depth_tolerance_s = 0.05
         self.intrinsics: Optional[Intrinsics] = None
-        self.slot: LatestFrameSlot = LatestFrameSlot()
+        self.slot = CameraSlots(cameras)
         self.stats = PipelineStats()
         self.limiter = RateLimiter()
         self._thread: Optional[threading.Thread] = None
@@ -79,9 +86,9 @@ class GroundingPipeline:
         elif name in ('action', 'depth_tolerance_s'):
             setattr(self, name, value)
 
-    def submit(self, message: Any) -> None:
-        """Store a frame message; one still waiting is replaced and counted as dropped."""
-        self.slot.put((message, time.monotonic()))
+    def submit(self, message: Any, camera: str = SINGLE_CAMERA) -> None:
+        """Store a camera's frame message; one still waiting is replaced and counted as dropped."""
+        self.slot.put(camera, (message, time.monotonic()))
 
     def start(self) -> None:
         """Start the worker thread."""
@@ -100,32 +107,48 @@ class GroundingPipeline:
             if delay > 0:
                 time.sleep(min(delay, POLL_S))
                 continue
-            item = self.slot.take(timeout=POLL_S)
-            if item is None:
+            items = self.slot.take_all(timeout=POLL_S)
+            if not items:
                 continue
             self.limiter.mark_start()
             try:
-                self.step(*item)
+                self.step(items)
             except Exception as error:  # noqa: B902 - one bad frame must not stop the node
                 self.warn(f'grounding a frame failed: {error!r}')
 
-    def step(self, message: Any, received: float) -> Optional[Grounding]:
-        """Decode, ground and publish one frame message; None when it was rejected."""
+    def step(self, items: Dict[str, Received]) -> Dict[str, Grounding]:
+        """Decode camera -> frame message, ground all in one forward, publish each result.
+
+        Returns camera -> Grounding for the frames that decoded; rejected ones are left out.
+        """
+        frames = {camera: self._decode(message) for camera, (message, _) in items.items()}
+        frames = {camera: frame for camera, frame in frames.items() if frame is not None}
+        if not frames:
+            return {}
+        action = self.action
+        start = time.perf_counter()
+        images = [frame.image_bgr for frame in frames.values()]
+        single = len(images) == 1  # one frame: the single-image call, as before cameras
+        results = self.grounder.ground(images[0] if single else images, [action],
+                                       channel_order='bgr', peak_config=self.peak_config)
+        results = [results] if single else results
+        inference_ms = (time.perf_counter() - start) * 1000.0
+        groundings = {}
+        for (camera, frame), result in zip(frames.items(), results):
+            grounding = Grounding(frame, result[action],
+                                  self.positions(frame, result[action].peaks), camera)
+            self.publish(grounding)
+            self.stats.processed(inference_ms, (time.monotonic() - items[camera][1]) * 1000.0)
+            groundings[camera] = grounding
+        return groundings
+
+    def _decode(self, message: Any) -> Optional[Frame]:
         try:
-            frame = self.decode(message)
+            return self.decode(message)
         except ImageFormatError as error:
             self.stats.rejected()
             self.warn(f'rejected a frame: {error}')
             return None
-        action = self.action
-        start = time.perf_counter()
-        result = self.grounder.ground(frame.image_bgr, [action], channel_order='bgr',
-                                      peak_config=self.peak_config)[action]
-        inference_ms = (time.perf_counter() - start) * 1000.0
-        grounding = Grounding(frame, result, self.positions(frame, result.peaks))
-        self.publish(grounding)
-        self.stats.processed(inference_ms, (time.monotonic() - received) * 1000.0)
-        return grounding
 
     def positions(self, frame: Frame, peaks: Sequence) -> Optional[List[Optional[Point3]]]:
         """3D positions of the peaks (None each without valid depth); None when depth is off."""

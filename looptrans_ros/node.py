@@ -3,6 +3,7 @@
 Thin rclpy wiring over GroundingPipeline; every decision lives in ROS-free modules.
 """
 import array
+from functools import partial
 import sys
 
 from builtin_interfaces.msg import Duration
@@ -10,7 +11,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
 from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
 from looptrans_interfaces.srv import SetAffordance
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -22,6 +23,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.peaks import PeakConfig
 from looptrans_core.visualize import render_overlay
+from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import (compressed_to_bgr8, depth_to_metres, image_to_bgr8,
                                       load_cv_bridge)
 from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
@@ -47,14 +49,31 @@ def image_qos(name: str) -> QoSProfile:
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
 
 
+def camera_topic(camera: str, topic: str) -> str:
+    """Return `topic` of `camera`: `<camera>/<topic>`, or `topic` for the single camera."""
+    return f'{camera}/{topic}' if camera else topic
+
+
+def descriptor(spec) -> ParameterDescriptor:
+    """Return the ParameterDescriptor of a ParameterSpec.
+
+    rclpy types an empty-list default as a byte array, so the string-array parameter is declared
+    with dynamic_typing (it is read-only, so only its start-up value can be set).
+    """
+    if isinstance(spec.default, list):
+        return ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+                                   type=ParameterType.PARAMETER_STRING_ARRAY,
+                                   dynamic_typing=True)
+    return ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+
+
 class GroundingNode(Node):
     """Grounds the `action` parameter's affordance on the newest camera frame."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__('looptrans_grounding', **kwargs)
         for spec in SPECS:
-            self.declare_parameter(spec.name, spec.default, ParameterDescriptor(
-                description=spec.description, read_only=spec.read_only))
+            self.declare_parameter(spec.name, spec.default, descriptor(spec))
         p = {spec.name: self.get_parameter(spec.name).value for spec in SPECS}
         peaks = PeakConfig(p['num_peaks'], p['peak_min_distance'], p['peak_threshold'])
         grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
@@ -67,12 +86,16 @@ class GroundingNode(Node):
             reason = parameter_error(name, value, self.available)
             if reason:
                 raise ValueError(f'parameter {reason}')
+        if p['use_depth'] and p['camera_names']:
+            raise ValueError(f'use_depth needs a single camera; got camera_names '
+                             f'{p["camera_names"]!r} (leave camera_names empty to use depth)')
         self.bridge = load_cv_bridge()
         self.builder = MessageBuilder(MESSAGE_TYPES, lambda data: array.array('B', data),
                                       self.bridge)
         self.compressed = p['image_transport'] == 'compressed'
         self.pipeline = GroundingPipeline(grounder, p['action'], self._frame, self._publish,
-                                          self.get_logger().warning, p['use_depth'])
+                                          self.get_logger().warning, p['use_depth'],
+                                          p['camera_names'] or [SINGLE_CAMERA])
         self.settings = p
         for name, value in p.items():
             self.pipeline.set_option(name, value)
@@ -84,20 +107,22 @@ class GroundingNode(Node):
 
     def _create_interfaces(self, qos: QoSProfile) -> None:
         group = MutuallyExclusiveCallbackGroup()
-        if self.compressed:
-            self.create_subscription(CompressedImage, 'image/compressed', self.pipeline.submit,
-                                     qos, callback_group=group)
-        else:
-            self.create_subscription(Image, 'image', self.pipeline.submit, qos,
+        image_type, image_topic = ((CompressedImage, 'image/compressed') if self.compressed
+                                   else (Image, 'image'))
+        self.outputs = {}
+        for camera in self.pipeline.slot.slots:
+            self.create_subscription(image_type, camera_topic(camera, image_topic),
+                                     partial(self.pipeline.submit, camera=camera), qos,
                                      callback_group=group)
+            self.outputs[camera] = {
+                name: self.create_publisher(msg_type, '~/' + camera_topic(camera, name), 10)
+                for name, msg_type in (('heatmap', Image), ('overlay', Image),
+                                       ('peaks', AffordancePeaks))}
         if self.pipeline.use_depth:
             self.create_subscription(Image, 'depth', self._on_depth, qos, callback_group=group)
             self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, 10)
             self.point_pub = self.create_publisher(PointStamped, '~/peak_point', 10)
             self.marker_pub = self.create_publisher(MarkerArray, '~/markers', 10)
-        self.heatmap_pub = self.create_publisher(Image, '~/heatmap', 10)
-        self.overlay_pub = self.create_publisher(Image, '~/overlay', 10)
-        self.peaks_pub = self.create_publisher(AffordancePeaks, '~/peaks', 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_service(SetAffordance, '/set_affordance', self._on_set_affordance)
         self.create_timer(1.0, self._publish_diagnostics)
@@ -124,20 +149,21 @@ class GroundingNode(Node):
 
     def _publish(self, grounding: Grounding) -> None:
         header, result = grounding.frame.header, grounding.result
-        self.heatmap_pub.publish(self.builder.heatmap(header, result.heatmap))
-        if self.overlay_pub.get_subscription_count() > 0:
+        outputs = self.outputs[grounding.camera]
+        outputs['heatmap'].publish(self.builder.heatmap(header, result.heatmap))
+        if outputs['overlay'].get_subscription_count() > 0:
             overlay = render_overlay(grounding.frame.image_bgr, result.heatmap, result.peaks,
                                      result.action, self.settings['overlay_alpha'],
                                      self.settings['colormap'])
-            self.overlay_pub.publish(self.builder.image(header, overlay, 'bgr8'))
+            outputs['overlay'].publish(self.builder.image(header, overlay, 'bgr8'))
         if grounding.positions is not None:
             self.marker_pub.publish(self.builder.markers(header, result.action, result.peaks,
                                                          grounding.positions))
             if grounding.positions and grounding.positions[0] is not None:
                 self.point_pub.publish(self.builder.point_stamped(header,
                                                                   grounding.positions[0]))
-        self.peaks_pub.publish(self.builder.peaks(header, result.action, result.peaks,
-                                                  grounding.positions))
+        outputs['peaks'].publish(self.builder.peaks(header, result.action, result.peaks,
+                                                    grounding.positions))
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:

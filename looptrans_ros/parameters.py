@@ -1,6 +1,7 @@
 """The node's parameters: defaults, descriptions and the validation the service shares."""
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence
+import re
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from looptrans_core.device import INFERENCE_PRECISIONS
 from looptrans_core.visualize import COLORMAPS
@@ -8,6 +9,9 @@ from looptrans_core.visualize import COLORMAPS
 IMAGE_QOS = ('best_effort', 'reliable', 'sensor_data')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
 DEFAULT_ACTION = 'hold'
+
+CAMERA_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
+"""A camera name is one ROS name token: it prefixes the camera's topics."""
 
 Check = Callable[[Any], Optional[str]]
 
@@ -59,6 +63,16 @@ def device_spec(value: str) -> Optional[str]:
     return f"{value!r} is not 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
+def camera_names(value: List[str]) -> Optional[str]:
+    """Check camera names: distinct ROS name tokens (letters, digits, '_'; a letter first)."""
+    bad = [name for name in value if not isinstance(name, str) or not CAMERA_NAME.fullmatch(name)]
+    if bad:
+        return f'{bad!r} are not names of letters, digits and _ starting with a letter'
+    if len(set(value)) != len(value):
+        return f'{value!r} repeats a name'
+    return None
+
+
 SPECS = (
     ParameterSpec('checkpoint', '', 'published .pth or our .safetensors checkpoint; empty = the '
                   'bundled demo model (synthetic data, not for real use)', read_only=True),
@@ -73,6 +87,10 @@ SPECS = (
                   read_only=True, check=one_of(IMAGE_QOS)),
     ParameterSpec('image_transport', 'raw', "'raw' (image) or 'compressed' (image/compressed)",
                   read_only=True, check=one_of(IMAGE_TRANSPORTS)),
+    ParameterSpec('camera_names', [], "cameras served together, e.g. ['left', 'right']: each "
+                  'subscribes <name>/image and publishes ~/<name>/heatmap ...; frames of all '
+                  'cameras are grounded in one forward; empty = one camera on image',
+                  read_only=True, check=camera_names),
     ParameterSpec('max_rate_hz', 0.0, 'most inference runs per second; 0 = as frames come',
                   check=at_least(0.0)),
     ParameterSpec('num_peaks', 3, 'interaction points per heat map, best first',

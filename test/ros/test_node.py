@@ -8,13 +8,14 @@ import tracemalloc
 
 from diagnostic_msgs.msg import DiagnosticArray
 from looptrans_interfaces.srv import SetAffordance
-from node_harness import (camera_info, compressed_message, header, image_message, Probe,
-                          warnings_of)
+from node_harness import (camera_info, compressed_message, header, image_message,
+                          private_topic, Probe, warnings_of)
 import numpy as np
 import pytest
 import rclpy
 from rclpy.context import Context
 from rclpy.parameter import Parameter
+from sensor_msgs.msg import Image
 
 from looptrans_core.checkpoints import CheckpointError
 from looptrans_ros import node as node_module
@@ -256,6 +257,33 @@ def test_namespace_and_remapped_image_topic(make_node, ros_grounder, scene, monk
     finally:
         probe.close()
         node.destroy_node()
+
+
+def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, ros_grounder, scene):
+    gated = GatedGrounder(ros_grounder)
+    node, probe = make_node(grounder=gated, image_qos='reliable', camera_names=['left', 'right'])
+    heatmaps = {camera: probe.subscribe(Image, private_topic(node, f'{camera}/heatmap'))
+                for camera in ('left', 'right')}
+    assert probe.node.count_subscribers('/image') == 0
+    assert probe.node.count_publishers(private_topic(node, 'heatmap')) == 0
+    probe.publish('/left/image', image_message(scene, 'bgr8', header(1)))
+    try:
+        probe.spin_until(lambda: gated.calls == 1, 'inference on the first left frame')
+        probe.publish('/left/image', image_message(scene, 'bgr8', header(2)))
+        probe.publish('/right/image', image_message(scene[:24, :32].copy(), 'bgr8', header(3)))
+        probe.spin_until(lambda: node.pipeline.slot.received == 3, 'both frames to arrive')
+    finally:
+        gated.gate.set()
+    probe.spin_until(lambda: len(heatmaps['left']) == 2 and heatmaps['right'], 'both heat maps')
+    assert [m.header.stamp.sec for m in heatmaps['left']] == [1, 2]
+    right = heatmaps['right'][0]
+    assert (right.header.stamp.sec, right.height, right.width) == (3, 24, 32)
+    assert gated.calls == 2, 'the left and right frames were not grounded in one forward'
+
+
+def test_depth_with_camera_names_is_refused_at_start_up(make_node):
+    with pytest.raises(ValueError, match='use_depth needs a single camera'):
+        make_node(use_depth=True, camera_names=['left'])
 
 
 def test_main_exits_non_zero_on_a_bad_checkpoint(monkeypatch, capsys):

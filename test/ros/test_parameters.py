@@ -26,6 +26,8 @@ def test_action_errors_name_the_valid_actions():
     ('device', 'tpu', "'auto', 'cpu', 'cuda' or 'cuda:N'"),
     ('depth_scale', 0.0, 'not positive'),
     ('use_depth', 1, 'must be a bool'),
+    ('camera_names', ['left', 'left'], 'repeats a name'),
+    ('camera_names', ['left', 'a/b'], "['a/b'] are not names of letters"),
     ('speed', 1.0, 'unknown parameter'),
 ])
 def test_bad_values_are_refused_with_a_reason(name, value, fragment):

@@ -13,12 +13,17 @@ class NodeParameters:
         self._on_set = []
 
     def declare_parameter(self, name, value=None, descriptor=None, ignore_override=False):
-        """Declare a parameter; an override given at construction wins over `value`."""
+        """Declare a parameter; an override given at construction wins over `value`.
+
+        Like rclpy, the override must have the default's type unless the descriptor says
+        dynamic_typing (an empty-list default is a BYTE_ARRAY whatever descriptor.type says).
+        """
         if name in self._parameters:
             raise RuntimeError(f'parameter {name!r} already declared')
         parameter = self._overrides.get(name) if not ignore_override else None
         parameter = parameter or Parameter(name, value=value)
-        if parameter.type_ is not Parameter.Type.from_parameter_value(value):
+        dynamic = descriptor is not None and descriptor.dynamic_typing
+        if not dynamic and parameter.type_ is not Parameter.Type.from_parameter_value(value):
             raise TypeError(f'parameter {name!r} declared as {type(value).__name__} but '
                             f'overridden with {parameter.value!r}')
         result = self._run_on_set([parameter])

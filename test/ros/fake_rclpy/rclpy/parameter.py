@@ -13,13 +13,24 @@ class Parameter:
         INTEGER = 2
         DOUBLE = 3
         STRING = 4
+        BYTE_ARRAY = 5
+        BOOL_ARRAY = 6
+        INTEGER_ARRAY = 7
+        DOUBLE_ARRAY = 8
+        STRING_ARRAY = 9
 
         @classmethod
         def from_parameter_value(cls, value):
-            """Return the type of a Python value."""
-            for kind, python_type in ((cls.NOT_SET, type(None)), (cls.BOOL, bool),
-                                      (cls.INTEGER, int), (cls.DOUBLE, float), (cls.STRING, str)):
+            """Return the type of a Python value; like rclpy, [] is a BYTE_ARRAY."""
+            scalars = ((cls.NOT_SET, type(None)), (cls.BOOL, bool), (cls.INTEGER, int),
+                       (cls.DOUBLE, float), (cls.STRING, str))
+            for kind, python_type in scalars:
                 if type(value) is python_type:
+                    return kind
+            arrays = ((cls.BYTE_ARRAY, bytes), (cls.BOOL_ARRAY, bool), (cls.INTEGER_ARRAY, int),
+                      (cls.DOUBLE_ARRAY, float), (cls.STRING_ARRAY, str))
+            for kind, item_type in arrays if isinstance(value, (list, tuple)) else ():
+                if all(type(item) is item_type for item in value):
                     return kind
             raise TypeError(f'The given value is not one of the allowed types {value!r}.')
 
