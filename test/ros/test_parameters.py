@@ -39,4 +39,5 @@ def test_defaults_are_valid_and_match_the_yaml():
         assert parameter_error(spec.name, spec.default, SEEN_AFFORDANCES) is None, spec.name
     config = yaml.safe_load((ROOT / 'config' / 'grounding.yaml').read_text())
     parameters = config['/**']['ros__parameters']
-    assert parameters == {spec.name: spec.default for spec in SPECS}
+    # ROS parameter files cannot hold an empty list: such defaults are documented, not set.
+    assert parameters == {spec.name: spec.default for spec in SPECS if spec.default != []}
