@@ -1,14 +1,18 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
 # Each creates .venv/ when missing and installs the package with what that target needs.
+# The venv is made the way the ROS 2 docs make one for colcon: --system-site-packages (so it
+# sees ROS's Python dependencies, e.g. lark and EmPy 3 for rosidl) and a COLCON_IGNORE in it.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-model test install bench clean
+.PHONY: demo demo-model test ros-build install bench clean
 
 $(VPY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	touch $(VENV)/COLCON_IGNORE
 
 $(STAMP): $(VPY) setup.py constraints.txt
 	$(VPY) -m pip install --upgrade pip
@@ -39,11 +43,17 @@ demo-model: $(STAMP)
 	cp $(DEMO_BACKBONE) looptrans_core/assets/vit_tiny_synth.safetensors
 	cp $(DEMO_BUILD)/run/best.safetensors looptrans_core/assets/demo_model.safetensors
 
-test: $(STAMP)
-	$(VPY) -m pytest -q test
+# With ROS 2 sourced (ROS_DISTRO set), both packages are first built with colcon from the
+# activated venv, so the node's executables run the venv's Python (torch, timm), and the tests
+# run with install/ sourced: the node tests and the launch test meet real rclpy.
+ros-build: $(STAMP)
+	source $(VENV)/bin/activate && python -m colcon build
+
+test: $(STAMP) $(if $(ROS_DISTRO),ros-build)
+	$(if $(ROS_DISTRO),source install/setup.bash && )$(VPY) -m pytest -q test
 
 bench: $(STAMP)
 	$(VPY) -m bench --quick
 
 clean:
-	rm -rf $(VENV) demo_output
+	rm -rf $(VENV) demo_output build install log

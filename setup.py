@@ -35,14 +35,15 @@ setup(
     extras_require={
         'train': ['matplotlib'],
         'bag': ['rosbags>=0.10'],
-        'test': ['pytest', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'colcon-ros',
+        # pytest < 9: the launch_testing pytest plugin of Humble and Jazzy uses the `path`
+        # hook argument that pytest 9 removed, and fails to load beside it.
+        'test': ['pytest>=7,<9', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'colcon-ros',
                  'colcon-package-information', 'colcon-defaults',
                  'flake8',
                  'flake8-blind-except', 'flake8-builtins', 'flake8-class-newline',
                  'flake8-comprehensions', 'flake8-deprecated', 'flake8-docstrings',
                  'flake8-import-order', 'flake8-quotes'],
     },
-    tests_require=['pytest'],
     zip_safe=True,
     maintainer='LoopTrans-ROS developers',
     maintainer_email='looptrans-ros@example.org',

@@ -1,35 +1,123 @@
-"""Image messages to arrays: cv_bridge when it imports (the ROS convention), else the codec."""
-from typing import Any, Optional
+"""Image messages <-> arrays: cv_bridge for the encodings it converts correctly, else the codec.
+
+The system cv_bridge converts with the Python `cv2` that is imported, which need not be the
+OpenCV it was compiled against: pip's OpenCV 5 renumbered the type codes (CV_8UC3 is 64 there,
+16 in OpenCV 4), so a stock cv_bridge then fails on every multi-channel image. So the bridge is
+checked once, by a real round trip of every encoding the node reads or writes, and used only
+for the encodings that pass; the built-in codec converts the rest.
+"""
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, FrozenSet, Optional
 
 import numpy as np
 
 from looptrans_ros.depth_sync import depth_in_metres
-from looptrans_ros.image_codec import (check_layout, decode_compressed, decode_image, fields_of,
-                                       ImageFormatError, to_bgr8)
+from looptrans_ros.image_codec import (check_layout, decode_compressed, decode_image,
+                                       encode_image, ENCODINGS, fields_of, ImageFormatError,
+                                       to_bgr8)
 
 
-def load_cv_bridge() -> Optional[Any]:
-    """Return a cv_bridge.CvBridge, or None where it is missing or broken (e.g. under numpy 2)."""
+@dataclass(frozen=True)
+class Bridge:
+    """A cv_bridge.CvBridge and the encodings it round-trips correctly.
+
+    Attributes:
+        cv_bridge: the CvBridge, or None where cv_bridge does not import.
+        encodings: the encodings to convert with it; the codec converts every other one.
+        failures: encoding -> why the round trip failed, for the log line.
+    """
+
+    cv_bridge: Optional[Any] = None
+    encodings: FrozenSet[str] = frozenset()
+    failures: Dict[str, str] = field(default_factory=dict)
+
+    def converts(self, encoding: str) -> bool:
+        """Whether `encoding` goes through cv_bridge."""
+        return self.cv_bridge is not None and encoding in self.encodings
+
+    def describe(self) -> str:
+        """One log line: which encodings use cv_bridge, which the codec, and why."""
+        if self.cv_bridge is None:
+            return 'image conversion: built-in codec (cv_bridge does not import)'
+        codec = [name for name in ENCODINGS if name not in self.encodings]
+        text = 'image conversion: cv_bridge for ' + (', '.join(
+            name for name in ENCODINGS if name in self.encodings) or 'none')
+        if codec:
+            first = next(iter(self.failures.values()), '')
+            text += (f'; built-in codec for {", ".join(codec)} (cv_bridge round trip failed: '
+                     f'{first})')
+        return text
+
+
+CODEC_ONLY = Bridge()
+"""No cv_bridge: the built-in codec converts every encoding."""
+
+
+def sample_pixels(encoding: str) -> np.ndarray:
+    """Return a small array laid out as `encoding`, with distinct values in every channel."""
+    dtype, channels = ENCODINGS[encoding]
+    shape = (3, 5) if channels == 1 else (3, 5, channels)
+    values = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    return (values / values.size).astype(dtype) if dtype.kind == 'f' else \
+        (values * 3 + 1).astype(dtype)
+
+
+def round_trip_error(cv_bridge: Any, encoding: str) -> Optional[str]:
+    """Why `cv_bridge` does not convert `encoding` exactly as the codec does; None if it does.
+
+    Encodes a sample with cv_bridge, compares the message's fields with the codec's, and decodes
+    it back with cv_bridge.
+    """
+    pixels = sample_pixels(encoding)
+    expected = encode_image(pixels, encoding)
+    try:
+        message = cv_bridge.cv2_to_imgmsg(pixels, encoding=encoding)
+        decoded = cv_bridge.imgmsg_to_cv2(message, desired_encoding='passthrough')
+    except Exception as error:  # noqa: B902 - CvBridgeError, KeyError, cv2.error alike
+        return repr(error)
+    actual = fields_of(message)
+    if replace(actual, data=bytes(actual.data)) != expected:
+        return f"{encoding} message fields differ from the codec's"
+    if decoded.dtype != pixels.dtype or not np.array_equal(decoded, pixels):
+        return f'{encoding} did not decode back to the same pixels'
+    return None
+
+
+def check_bridge(cv_bridge: Optional[Any]) -> Bridge:
+    """Round-trip every encoding the node uses through `cv_bridge`; keep the ones that pass."""
+    if cv_bridge is None:
+        return CODEC_ONLY
+    failures = {}
+    for encoding in ENCODINGS:
+        error = round_trip_error(cv_bridge, encoding)
+        if error is not None:
+            failures[encoding] = error
+    return Bridge(cv_bridge, frozenset(ENCODINGS) - set(failures), failures)
+
+
+def load_bridge() -> Bridge:
+    """Return the system cv_bridge, checked; the codec alone where it is missing or broken."""
     try:
         from cv_bridge import CvBridge
-        return CvBridge()
+        cv_bridge = CvBridge()
     except Exception:  # noqa: B902 - its compiled module raises anything under a foreign numpy
-        return None
+        cv_bridge = None
+    return check_bridge(cv_bridge)
 
 
-def _decode(message: Any, bridge: Optional[Any]) -> np.ndarray:
+def _decode(message: Any, bridge: Bridge) -> np.ndarray:
     fields = fields_of(message)
     check_layout(fields)
-    if bridge is None:
+    if not bridge.converts(fields.encoding):
         return decode_image(fields)
     try:
-        return bridge.imgmsg_to_cv2(message, desired_encoding='passthrough')
+        return bridge.cv_bridge.imgmsg_to_cv2(message, desired_encoding='passthrough')
     except Exception as error:  # noqa: B902 - CvBridgeError and cv2 errors alike
         raise ImageFormatError(f'cv_bridge cannot convert a {fields.encoding} image: '
                                f'{error}') from None
 
 
-def image_to_bgr8(message: Any, bridge: Optional[Any] = None) -> np.ndarray:
+def image_to_bgr8(message: Any, bridge: Bridge = CODEC_ONLY) -> np.ndarray:
     """H x W x 3 uint8 BGR array of a sensor_msgs/Image; ImageFormatError says why not."""
     return to_bgr8(_decode(message, bridge), str(message.encoding))
 
@@ -39,7 +127,8 @@ def compressed_to_bgr8(message: Any) -> np.ndarray:
     return decode_compressed(message.data, str(message.format))
 
 
-def depth_to_metres(message: Any, depth_scale: float, bridge: Optional[Any] = None) -> np.ndarray:
+def depth_to_metres(message: Any, depth_scale: float,
+                    bridge: Bridge = CODEC_ONLY) -> np.ndarray:
     """Float32 depth in metres of a 16UC1 (scaled by `depth_scale`) or 32FC1 image message."""
     try:
         return depth_in_metres(_decode(message, bridge), str(message.encoding), depth_scale)

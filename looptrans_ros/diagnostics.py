@@ -12,12 +12,13 @@ class Counts:
     processed: int = 0
     dropped: int = 0
     rejected: int = 0
+    failed: int = 0
     inference_ms: float = 0.0
     end_to_end_ms: float = 0.0
 
 
 class PipelineStats:
-    """Thread-safe counters: frames processed and rejected, and the last run's timings."""
+    """Thread-safe counters: frames processed, rejected and failed, and the last timings."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -33,6 +34,11 @@ class PipelineStats:
         """Count a frame that could not be decoded."""
         with self._lock:
             self._counts = replace(self._counts, rejected=self._counts.rejected + 1)
+
+    def failed(self) -> None:
+        """Count a frame whose grounding or publishing raised."""
+        with self._lock:
+            self._counts = replace(self._counts, failed=self._counts.failed + 1)
 
     def snapshot(self, received: int, dropped: int) -> Counts:
         """Return the counters, with the frame slot's received and dropped counts filled in."""
@@ -58,6 +64,7 @@ def diagnostic_values(counts: Counts, device: str, action: str) -> List[Tuple[st
         ('frames_processed', str(counts.processed)),
         ('frames_dropped', str(counts.dropped)),
         ('frames_rejected', str(counts.rejected)),
+        ('frames_failed', str(counts.failed)),
         ('device', device),
         ('action', action),
     ]

@@ -114,6 +114,7 @@ class GroundingPipeline:
             try:
                 self.step(items)
             except Exception as error:  # noqa: B902 - one bad frame must not stop the node
+                self.stats.failed()
                 self.warn(f'grounding a frame failed: {error!r}')
 
     def step(self, items: Dict[str, Received]) -> Dict[str, Grounding]:

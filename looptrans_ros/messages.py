@@ -9,6 +9,7 @@ from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from looptrans_core.peaks import Peak
+from looptrans_ros.conversion import Bridge, CODEC_ONLY
 from looptrans_ros.image_codec import encode_image
 from looptrans_ros.projection import Point3
 
@@ -32,19 +33,20 @@ class MessageBuilder:
         types: message classes by short name ('Image', 'Point', 'InteractionPoint', ...).
         byte_sequence: turns bytes into the value a uint8[] field takes (array.array for
             rclpy, a numpy array for rosbags).
-        cv_bridge: a cv_bridge.CvBridge to build images with, when one imports.
+        bridge: the checked cv_bridge; images in the encodings it converts are built with it,
+            all others with the codec.
     """
 
     def __init__(self, types: Mapping[str, Any], byte_sequence: Callable[[bytes], Any],
-                 cv_bridge: Any = None) -> None:
+                 bridge: Bridge = CODEC_ONLY) -> None:
         self.types = types
         self.byte_sequence = byte_sequence
-        self.cv_bridge = cv_bridge
+        self.bridge = bridge
 
     def image(self, header: Any, pixels: np.ndarray, encoding: str) -> Any:
         """sensor_msgs/Image of an array laid out as `encoding`, with `header`."""
-        if self.cv_bridge is not None:
-            return self.cv_bridge.cv2_to_imgmsg(pixels, encoding=encoding, header=header)
+        if self.bridge.converts(encoding):
+            return self.bridge.cv_bridge.cv2_to_imgmsg(pixels, encoding=encoding, header=header)
         fields = encode_image(pixels, encoding)
         return self.types['Image'](header=header, height=fields.height, width=fields.width,
                                    encoding=fields.encoding, is_bigendian=fields.is_bigendian,

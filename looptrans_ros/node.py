@@ -25,7 +25,7 @@ from looptrans_core.peaks import PeakConfig
 from looptrans_core.visualize import render_overlay
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import (compressed_to_bgr8, depth_to_metres, image_to_bgr8,
-                                      load_cv_bridge)
+                                      load_bridge)
 from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
 from looptrans_ros.grounding_pipeline import Frame, Grounding, GroundingPipeline, stamp_seconds
 from looptrans_ros.image_codec import ImageFormatError
@@ -89,7 +89,8 @@ class GroundingNode(Node):
         if p['use_depth'] and p['camera_names']:
             raise ValueError(f'use_depth needs a single camera; got camera_names '
                              f'{p["camera_names"]!r} (leave camera_names empty to use depth)')
-        self.bridge = load_cv_bridge()
+        self.bridge = load_bridge()
+        self.get_logger().info(self.bridge.describe())
         self.builder = MessageBuilder(MESSAGE_TYPES, lambda data: array.array('B', data),
                                       self.bridge)
         self.compressed = p['image_transport'] == 'compressed'
@@ -151,19 +152,19 @@ class GroundingNode(Node):
         header, result = grounding.frame.header, grounding.result
         outputs = self.outputs[grounding.camera]
         outputs['heatmap'].publish(self.builder.heatmap(header, result.heatmap))
-        if outputs['overlay'].get_subscription_count() > 0:
-            overlay = render_overlay(grounding.frame.image_bgr, result.heatmap, result.peaks,
-                                     result.action, self.settings['overlay_alpha'],
-                                     self.settings['colormap'])
-            outputs['overlay'].publish(self.builder.image(header, overlay, 'bgr8'))
+        outputs['peaks'].publish(self.builder.peaks(header, result.action, result.peaks,
+                                                    grounding.positions))
         if grounding.positions is not None:
             self.marker_pub.publish(self.builder.markers(header, result.action, result.peaks,
                                                          grounding.positions))
             if grounding.positions and grounding.positions[0] is not None:
                 self.point_pub.publish(self.builder.point_stamped(header,
                                                                   grounding.positions[0]))
-        outputs['peaks'].publish(self.builder.peaks(header, result.action, result.peaks,
-                                                    grounding.positions))
+        if outputs['overlay'].get_subscription_count() > 0:  # the debug image goes last
+            overlay = render_overlay(grounding.frame.image_bgr, result.heatmap, result.peaks,
+                                     result.action, self.settings['overlay_alpha'],
+                                     self.settings['colormap'])
+            outputs['overlay'].publish(self.builder.image(header, overlay, 'bgr8'))
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:

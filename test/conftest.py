@@ -21,3 +21,11 @@ def tiny_grounder() -> Grounder:
 def rng() -> np.random.Generator:
     """Return a seeded numpy generator."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def scene() -> np.ndarray:
+    """Return a 48 x 64 BGR test image with a bright square."""
+    image = np.full((48, 64, 3), 40, np.uint8)
+    image[10:30, 20:44] = (30, 160, 230)
+    return image

@@ -2,7 +2,7 @@
 
 A Probe is a node of its own beside the node under test, on the same executor: it publishes
 the inputs, subscribes to the outputs, calls services with call_async and spins until what it
-waits for arrives. Works the same over real rclpy and over the stand-in in fake_rclpy/.
+waits for arrives.
 """
 import time
 from typing import Callable, Dict, List, Optional
@@ -130,6 +130,11 @@ class Probe:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.executor.spin_once(timeout_sec=deadline - time.monotonic())
+
+    def unsubscribe_all(self) -> None:
+        """Destroy the probe's subscriptions, so nothing keeps arriving into old lists."""
+        for subscription in list(self.node.subscriptions):
+            self.node.destroy_subscription(subscription)
 
     def close(self) -> None:
         """Stop the executor and destroy the probe node."""

@@ -1,8 +1,4 @@
-"""The grounding node driven by a probe node through public rclpy API only.
-
-Runs over real rclpy where it imports, else over the stand-in (which also CDR-serialises every
-published message for Humble and Jazzy).
-"""
+"""The grounding node on real rclpy, driven by a probe node through public rclpy API only."""
 import threading
 import tracemalloc
 
@@ -51,11 +47,11 @@ def ros_context():
 
 
 @pytest.fixture
-def make_node(monkeypatch, ros_grounder, ros_context):
+def make_node(monkeypatch, tiny_grounder, ros_context):
     """Return make(grounder=..., **parameters) -> (node, probe); destroys both afterwards."""
     made = []
 
-    def make(grounder=ros_grounder, **parameters):
+    def make(grounder=tiny_grounder, **parameters):
         monkeypatch.setattr(node_module, 'load_default_grounder',
                             lambda *args, **kwargs: (grounder, [STARTUP_WARNING]))
         overrides = [Parameter(name, value=value) for name, value in parameters.items()]
@@ -135,8 +131,8 @@ def test_action_by_parameter_valid_invalid_and_read_only(make_node, scene):
     assert out['peaks'][0].action == 'pour' and len(out['peaks'][0].points) == 1
 
 
-def test_burst_while_inference_is_slow_keeps_the_newest(make_node, ros_grounder):
-    gated = GatedGrounder(ros_grounder)
+def test_burst_while_inference_is_slow_keeps_the_newest(make_node, tiny_grounder):
+    gated = GatedGrounder(tiny_grounder)
     node, probe = make_node(grounder=gated, image_qos='reliable')
     out = probe.outputs(node, 'peaks')
     slot = node.pipeline.slot
@@ -242,8 +238,8 @@ def test_compressed_input(make_node, scene):
     probe.spin_until(lambda: node.pipeline.stats.snapshot(0, 0).rejected == 1, 'a rejection')
 
 
-def test_namespace_and_remapped_image_topic(make_node, ros_grounder, scene, monkeypatch):
-    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (ros_grounder, []))
+def test_namespace_and_remapped_image_topic(make_node, tiny_grounder, scene, monkeypatch):
+    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (tiny_grounder, []))
     node = GroundingNode(namespace='/robot',
                          cli_args=['--ros-args', '-r', 'image:=/camera/image_raw'])
     probe = Probe([node])
@@ -259,8 +255,8 @@ def test_namespace_and_remapped_image_topic(make_node, ros_grounder, scene, monk
         node.destroy_node()
 
 
-def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, ros_grounder, scene):
-    gated = GatedGrounder(ros_grounder)
+def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, tiny_grounder, scene):
+    gated = GatedGrounder(tiny_grounder)
     node, probe = make_node(grounder=gated, image_qos='reliable', camera_names=['left', 'right'])
     heatmaps = {camera: probe.subscribe(Image, private_topic(node, f'{camera}/heatmap'))
                 for camera in ('left', 'right')}
@@ -294,8 +290,8 @@ def test_main_exits_non_zero_on_a_bad_checkpoint(monkeypatch, capsys):
     assert 'checkpoint:=' in capsys.readouterr().err and not rclpy.ok()
 
 
-def test_main_spins_until_shutdown(monkeypatch, ros_grounder):
-    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (ros_grounder, []))
+def test_main_spins_until_shutdown(monkeypatch, tiny_grounder):
+    monkeypatch.setattr(node_module, 'load_default_grounder', lambda *a, **k: (tiny_grounder, []))
     result = []
     thread = threading.Thread(target=lambda: result.append(node_module.main([])))
     thread.start()

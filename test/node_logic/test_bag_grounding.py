@@ -52,8 +52,9 @@ def read_bag(path: Path) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def tiny_model(monkeypatch, ros_grounder):
-    monkeypatch.setattr(bag_grounding, 'load_default_grounder', lambda *a, **k: (ros_grounder, []))
+def tiny_model(monkeypatch, tiny_grounder):
+    monkeypatch.setattr(bag_grounding, 'load_default_grounder',
+                        lambda *a, **k: (tiny_grounder, []))
 
 
 @pytest.mark.parametrize('storage', [StoragePlugin.SQLITE3, StoragePlugin.MCAP])

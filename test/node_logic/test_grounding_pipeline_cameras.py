@@ -36,9 +36,9 @@ def message(image, sec: int) -> SimpleNamespace:
 
 
 @pytest.fixture
-def pipeline(ros_grounder):
+def pipeline(tiny_grounder):
     published, warnings = [], []
-    pipeline = GroundingPipeline(CountingGrounder(ros_grounder), 'hold', decode,
+    pipeline = GroundingPipeline(CountingGrounder(tiny_grounder), 'hold', decode,
                                  published.append, warnings.append,
                                  cameras=['left', 'right'])
     return pipeline, published, warnings

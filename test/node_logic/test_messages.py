@@ -1,12 +1,12 @@
 """Results -> message fields, with rosbags' own classes and CDR serialiser (Humble and Jazzy)."""
 import numpy as np
 import pytest
-from ros_messages import interface_types
 from rosbags.typesys import get_typestore, Stores
 
 from looptrans_core.peaks import Peak
 from looptrans_ros.diagnostics import Counts, diagnostic_summary, diagnostic_values
 from looptrans_ros.image_codec import decode_image, fields_of
+from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder, peak_values
 
 PEAKS = [Peak(10.0, 20.0, 0.9), Peak(30.0, 5.0, 0.6)]
@@ -14,9 +14,7 @@ PEAKS = [Peak(10.0, 20.0, 0.9), Peak(30.0, 5.0, 0.6)]
 
 @pytest.fixture(params=[Stores.ROS2_HUMBLE, Stores.ROS2_JAZZY], ids=['humble', 'jazzy'])
 def store(request):
-    typestore = get_typestore(request.param)
-    typestore.register(interface_types())
-    return typestore
+    return register_interfaces(get_typestore(request.param))
 
 
 def rosbags_builder(store) -> MessageBuilder:
@@ -65,11 +63,11 @@ def test_peaks_message_round_trips(store):
 
 def test_diagnostic_values_and_summary():
     assert diagnostic_summary(Counts())[0] is False
-    counts = Counts(received=5, processed=3, dropped=2, rejected=1, inference_ms=12.345,
-                    end_to_end_ms=20.0)
+    counts = Counts(received=7, processed=3, dropped=2, rejected=1, failed=1,
+                    inference_ms=12.345, end_to_end_ms=20.0)
     ok, message = diagnostic_summary(counts)
     assert ok and '12.3 ms' in message
     values = dict(diagnostic_values(counts, 'cpu', 'cut'))
-    assert values == {'inference_ms': '12.35', 'end_to_end_ms': '20.00', 'frames_received': '5',
+    assert values == {'inference_ms': '12.35', 'end_to_end_ms': '20.00', 'frames_received': '7',
                       'frames_processed': '3', 'frames_dropped': '2', 'frames_rejected': '1',
-                      'device': 'cpu', 'action': 'cut'}
+                      'frames_failed': '1', 'device': 'cpu', 'action': 'cut'}

@@ -1,1 +1,0 @@
-"""Stand-in rclpy.impl: the logger."""
