@@ -95,7 +95,7 @@ class GroundingNode(Node):
                                       self.bridge)
         self.compressed = p['image_transport'] == 'compressed'
         self.pipeline = GroundingPipeline(grounder, p['action'], self._frame, self._publish,
-                                          self.get_logger().warning, p['use_depth'],
+                                          self._warn, p['use_depth'],
                                           p['camera_names'] or [SINGLE_CAMERA])
         self.settings = p
         for name, value in p.items():
@@ -148,7 +148,13 @@ class GroundingNode(Node):
         except ValueError as error:
             self.get_logger().warning(f'ignoring camera_info: {error}')
 
+    def _warn(self, text: str) -> None:
+        if self.context.ok():  # after Ctrl-C rclpy has shut the context, and /rosout with it
+            self.get_logger().warning(text)
+
     def _publish(self, grounding: Grounding) -> None:
+        if not self.context.ok():  # shutting down: a frame in flight has nowhere to go
+            return
         header, result = grounding.frame.header, grounding.result
         outputs = self.outputs[grounding.camera]
         outputs['heatmap'].publish(self.builder.heatmap(header, result.heatmap))
