@@ -1,13 +1,12 @@
 """`python -m bench [--device cpu|cuda] [--quick] [--json OUT]`: speed vs the published way.
 
-`--node` measures the node's pipeline at 30 and 100 Hz instead (see `bench.node_rate`).
+The node itself, on real ROS 2 at 30 and 100 Hz, is measured by `python -m bench.ros_node`.
 """
 import argparse
 from pathlib import Path
 import sys
 from typing import List, Optional
 
-from bench.node_rate import add_arguments as add_node_arguments, main_node
 from bench.report import write_json
 from bench.run import run_benchmark
 from looptrans_core.device import INFERENCE_PRECISIONS
@@ -26,10 +25,6 @@ def get_args_parser() -> argparse.ArgumentParser:
                         help='fewer repeats (about a minute on a 2-core CPU)')
     parser.add_argument('--batch', type=int, default=8, help='images per batched call')
     parser.add_argument('--json', type=Path, default=None, help='write the results here')
-    parser.add_argument('--node', action='store_true',
-                        help='node level: frames/s, latency, drops at 30 and 100 Hz, memory '
-                        '(CPU, fp32; --quick: tiny backbone)')
-    add_node_arguments(parser)
     return parser
 
 
@@ -49,13 +44,10 @@ def print_table(results: dict) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_args_parser().parse_args(argv)
-    if args.node:
-        results = main_node(args)
-    else:
-        repeats = 5 if args.quick else 15
-        results = run_benchmark(args.device, args.precision, args.threads, repeats,
-                                1 if args.quick else 3, args.batch)
-        print_table(results)
+    repeats = 5 if args.quick else 15
+    results = run_benchmark(args.device, args.precision, args.threads, repeats,
+                            1 if args.quick else 3, args.batch)
+    print_table(results)
     write_json(args.json, results)
     return 0
 

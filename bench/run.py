@@ -98,7 +98,7 @@ def run_benchmark(device: str, precision: str, threads: int, repeats: int,
         lambda: published_ground(baseline_model, image, range(36), transform),
         baseline_all_repeats, warmup=0)
     results.update(stages(grounder, image, repeats))
-    batch_ms = median_ms(lambda: grounder.ground([image] * batch, [ACTION]), repeats)
+    batch_ms = median_ms(lambda: grounder.ground_batch([image] * batch, [ACTION]), repeats)
     results[f'batch{batch}_images_per_s'] = 1000.0 * batch / batch_ms
     results.update(metrics_speed())
     results['peak_host_mib'] = peak_host_mib()

@@ -1,10 +1,18 @@
 """looptrans_core: the LoopTrans affordance-grounding model, ROS-free.
 
-Model, checkpoints, the Grounder inference API, data, training and evaluation.
+Model, checkpoints, the Grounder inference API, data, training and evaluation. What other
+packages (the ROS node, the bag tool) use is exported here; they import nothing deeper.
 """
 from looptrans_core.affordances import SEEN_AFFORDANCES, UNSEEN_AFFORDANCES
+from looptrans_core.cli_args import add_device_argument
+from looptrans_core.data.synth_scene import render_scene
+from looptrans_core.default_model import load_default_grounder
+from looptrans_core.device import device_spec_error, INFERENCE_PRECISIONS
 from looptrans_core.grounder import AffordanceMap, Grounder
-from looptrans_core.peaks import Peak, PeakConfig
+from looptrans_core.peaks import Peak, peak_settings_error, PeakConfig
+from looptrans_core.visualize import COLORMAPS, overlay_settings_error, render_overlay
 
-__all__ = ['AffordanceMap', 'Grounder', 'Peak', 'PeakConfig', 'SEEN_AFFORDANCES',
-           'UNSEEN_AFFORDANCES']
+__all__ = ['AffordanceMap', 'COLORMAPS', 'Grounder', 'INFERENCE_PRECISIONS', 'Peak',
+           'PeakConfig', 'SEEN_AFFORDANCES', 'UNSEEN_AFFORDANCES', 'add_device_argument',
+           'device_spec_error', 'load_default_grounder', 'overlay_settings_error',
+           'peak_settings_error', 'render_overlay', 'render_scene']

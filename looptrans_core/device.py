@@ -1,4 +1,6 @@
 """Device and precision choices shared by the Grounder, training and the CLI."""
+from typing import Optional
+
 import torch
 
 PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
@@ -10,18 +12,21 @@ class DeviceUnavailableError(ValueError):
     """The requested device does not exist on this machine."""
 
 
+def device_spec_error(spec: str) -> Optional[str]:
+    """Why `spec` is not a device name we accept, or None; whether CUDA exists is not asked."""
+    if spec in ('auto', 'cpu', 'cuda') or (spec.startswith('cuda:') and spec[5:].isdigit()):
+        return None
+    return f"unknown device {spec!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:N'"
+
+
 def resolve_device(spec: str = 'auto') -> torch.device:
     """Turn 'auto', 'cpu', 'cuda' or 'cuda:N' into a device that exists here."""
+    reason = device_spec_error(spec)
+    if reason:
+        raise ValueError(reason)
     if spec == 'auto':
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try:
-        device = torch.device(spec)
-    except RuntimeError:
-        raise ValueError(f"unknown device {spec!r}; expected 'auto', 'cpu', 'cuda' or "
-                         "'cuda:N'") from None
-    if device.type not in ('cpu', 'cuda'):
-        raise ValueError(f'unsupported device {spec!r}; '
-                         "expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    device = torch.device(spec)
     if device.type == 'cuda':
         if not torch.cuda.is_available():
             raise DeviceUnavailableError(f'device {spec!r} requested but CUDA is not available '

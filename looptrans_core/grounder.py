@@ -1,5 +1,6 @@
 """Grounder: the ROS-free inference API. Images in, heat maps and interaction points out."""
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -7,15 +8,13 @@ import numpy as np
 import torch
 
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint
-from looptrans_core.device import autocast, resolve_device, resolve_precision
+from looptrans_core.device import resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
 from looptrans_core.postprocess import HostMaps, maps_to_host
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 from looptrans_core.speedups import channels_last as to_channels_last
 from looptrans_core.speedups import compiled, quantize_backbone_int8, set_threads
-
-ImageInput = Union[np.ndarray, Sequence[np.ndarray]]
 
 
 @dataclass
@@ -64,11 +63,21 @@ class Grounder:
             self.model = quantize_backbone_int8(self.model, self.device)
         if channels_last:
             self.model = to_channels_last(self.model)
-        self._forward = compiled(self._mixed_forward, compile_mode)
+        self._forward = compiled(partial(self.model, backbone_dtype=self.dtype), compile_mode)
         self.affordances = tuple(affordances)
         self.peak_config = peak_config
         self.metadata = metadata
         self._index = {name: i for i, name in enumerate(self.affordances)}
+
+    def suspend(self) -> None:
+        """Move the model off the accelerator and free its cached memory (a paused node)."""
+        if self.device.type == 'cuda':
+            self.model.to('cpu')
+            torch.cuda.empty_cache()
+
+    def resume(self) -> None:
+        """Move the model back to its device after `suspend`."""
+        self.model.to(self.device)
 
     @classmethod
     def from_checkpoint(cls, path: Union[str, Path], device: str = 'auto',
@@ -94,51 +103,53 @@ class Grounder:
                              f'{", ".join(self.affordances)}')
         return list(actions)
 
-    def ground(self, image: ImageInput, actions: Optional[Sequence[str]] = None, *,
+    def ground(self, image: np.ndarray, actions: Optional[Sequence[str]] = None, *,
                channel_order: str = 'rgb', peak_config: Optional[PeakConfig] = None,
-               return_raw: bool = False,
-               ) -> Union[Dict[str, AffordanceMap], List[Dict[str, AffordanceMap]]]:
-        """Ground `actions` on one image or a list of images.
+               return_raw: bool = False) -> Dict[str, AffordanceMap]:
+        """Ground `actions` on one image; return action -> AffordanceMap.
 
         Args:
-            image: H x W x 3 uint8 array in RGB order (see `channel_order`), or a list of them
-                (sizes may differ); a list is processed as one batch.
+            image: H x W x 3 uint8 array in RGB order (see `channel_order`).
             actions: affordance names; None means every affordance.
             channel_order: 'rgb' (default) or 'bgr' (OpenCV's order).
             peak_config: overrides the Grounder's peak settings for this call.
             return_raw: also return the raw patch-grid maps.
-
-        Returns:
-            For one image, a dict action -> AffordanceMap; for a list, a list of such dicts.
         """
-        single = isinstance(image, np.ndarray)
-        images = [image] if single else list(image)
+        if not isinstance(image, np.ndarray):
+            raise TypeError(f'ground() takes one H x W x 3 uint8 numpy array, got '
+                            f'{type(image).__name__}; use ground_batch() for a list of images')
+        return self.ground_batch([image], actions, channel_order=channel_order,
+                                 peak_config=peak_config, return_raw=return_raw)[0]
+
+    def ground_batch(self, images: Sequence[np.ndarray],
+                     actions: Optional[Sequence[str]] = None, *,
+                     channel_order: Union[str, Sequence[str]] = 'rgb',
+                     peak_config: Optional[PeakConfig] = None,
+                     return_raw: bool = False) -> List[Dict[str, AffordanceMap]]:
+        """Ground `actions` on a list of images (sizes may differ) in one forward pass.
+
+        `channel_order` is one order for all images or one per image; the other arguments are
+        those of `ground`. Returns one dict action -> AffordanceMap per image, in order.
+        """
+        images = list(images)
         if not images:
-            raise ValueError('ground() got an empty list of images')
+            raise ValueError('ground_batch() got an empty list of images')
+        orders = [channel_order] * len(images) if isinstance(channel_order, str) else \
+            list(channel_order)
+        if len(orders) != len(images):
+            raise ValueError(f'{len(orders)} channel orders for {len(images)} images')
         names = self.validate_actions(actions)
-        tensors = [to_device_uint8(img, channel_order, self.device) for img in images]
+        tensors = [to_device_uint8(img, order, self.device) for img, order in zip(images, orders)]
         raw = self.raw_maps(tensors)[:, [self._index[a] for a in names]]
         host = maps_to_host(raw, [tuple(t.shape[-2:]) for t in tensors])
-        results = [self._finish(maps, names, peak_config or self.peak_config, return_raw)
-                   for maps in host]
-        return results[0] if single else results
+        return [self._finish(maps, names, peak_config or self.peak_config, return_raw)
+                for maps in host]
 
     @torch.inference_mode()
     def raw_maps(self, images: Sequence[torch.Tensor]) -> torch.Tensor:
         """One forward pass: (B, num_affordances, rows, cols) raw maps of 3 x H x W images."""
         config = self.model.backbone_config
         return self._forward(normalise_batch(images, config.input_size, config.mean, config.std))
-
-    def _mixed_forward(self, batch: torch.Tensor) -> torch.Tensor:
-        """`LoopTrans.forward` with only the backbone under autocast; the small heads stay fp32.
-
-        Half-precision heads alone move random-weight maps by up to 2e-2; this keeps them <1e-2.
-        """
-        with autocast(self.device, self.dtype):
-            features = self.model.backbone_features(batch)
-        features.keys = features.keys.float()
-        maps = self.model.ego_prediction(self.model.project(features))
-        return maps[:, :self.model.num_affordances]
 
     @staticmethod
     def _finish(maps: HostMaps, names: List[str], config: PeakConfig,

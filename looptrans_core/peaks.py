@@ -1,7 +1,7 @@
 """Peak picking on heat maps: top-k local maxima with a minimum distance and a threshold."""
 import bisect
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -11,6 +11,16 @@ from looptrans_core.postprocess import critical_samples, sample_maps
 
 CANDIDATES_PER_PEAK = 8
 """Local maxima kept per requested peak before the distance pass."""
+
+
+def peak_settings_error(num_peaks: int = 3, min_distance: int = 16,
+                        threshold: float = 0.5) -> Optional[str]:
+    """Why these peak settings are refused, or None: the one rule for PeakConfig and the node."""
+    problems = [text for bad, text in (
+        (num_peaks < 0, f'num_peaks {num_peaks} is below 0'),
+        (min_distance < 1, f'min_distance {min_distance} is below 1 pixel'),
+        (not 0.0 <= threshold <= 1.0, f'threshold {threshold} is outside [0, 1]')) if bad]
+    return '; '.join(problems) or None
 
 
 @dataclass(frozen=True)
@@ -28,9 +38,9 @@ class PeakConfig:
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.num_peaks < 0 or self.min_distance < 1 or not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f'invalid peak settings {self}: need num_peaks >= 0, '
-                             'min_distance >= 1 and 0 <= threshold <= 1')
+        reason = peak_settings_error(self.num_peaks, self.min_distance, self.threshold)
+        if reason:
+            raise ValueError(f'invalid peak settings {self}: {reason}')
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Overlays for people: a colour map over the image, peaks marked, the action written."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -12,10 +12,25 @@ COLORMAPS = {
 }
 
 
+def overlay_settings_error(alpha: float = 0.5, colormap: str = 'jet') -> Optional[str]:
+    """Why these overlay settings are refused, or None: the one rule for overlays and the node."""
+    if not 0.0 <= alpha <= 1.0:
+        return f'overlay alpha {alpha} is outside [0, 1]'
+    if colormap not in COLORMAPS:
+        return f'unknown colormap {colormap!r}; expected one of {", ".join(sorted(COLORMAPS))}'
+    return None
+
+
+def check_overlay_settings(alpha: float = 0.5, colormap: str = 'jet') -> None:
+    """Raise ValueError with the reason when `overlay_settings_error` refuses the settings."""
+    reason = overlay_settings_error(alpha, colormap)
+    if reason:
+        raise ValueError(reason)
+
+
 def colorize(heatmap: np.ndarray, colormap: str = 'jet') -> np.ndarray:
     """H x W float map in [0, 1] -> H x W x 3 uint8 BGR colour image."""
-    if colormap not in COLORMAPS:
-        raise ValueError(f'unknown colormap {colormap!r}; expected one of {sorted(COLORMAPS)}')
+    check_overlay_settings(colormap=colormap)
     levels = np.clip(heatmap * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return cv2.applyColorMap(levels, COLORMAPS[colormap])
 
@@ -32,8 +47,7 @@ def render_overlay(image_bgr: np.ndarray, heatmap: np.ndarray, peaks: Sequence[P
         alpha: weight of the colour map (0 = image only, 1 = colour map only).
         colormap: a name from COLORMAPS.
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'overlay alpha must be in [0, 1], got {alpha}')
+    check_overlay_settings(alpha, colormap)
     if heatmap.shape != image_bgr.shape[:2]:
         raise ValueError(f'heat map {heatmap.shape} and image {image_bgr.shape[:2]} '
                          'differ in size')

@@ -7,22 +7,19 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 import sys
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 from tqdm import tqdm
 
-from looptrans_core.cli_args import add_device_argument
-from looptrans_core.default_model import load_default_grounder
-from looptrans_core.grounder import AffordanceMap
-from looptrans_core.peaks import PeakConfig
-from looptrans_core.visualize import render_overlay
-from looptrans_ros.conversion import compressed_to_bgr8, image_to_bgr8
-from looptrans_ros.image_codec import ImageFormatError
+from looptrans_core import add_device_argument, load_default_grounder, PeakConfig
+from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder
+from looptrans_ros.outputs import grounding_messages, output_name
+from looptrans_ros.settings import Settings
 
 IMAGE_TYPES = ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage')
 OUTPUTS = {'heatmap': 'sensor_msgs/msg/Image', 'overlay': 'sensor_msgs/msg/Image',
@@ -41,13 +38,8 @@ class BagReport:
     skipped: Dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
-        """Count a skipped frame under its reason."""
+        """Count a skipped frame under its reason (the pipeline's warning)."""
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-
-
-def output_topic(action: str, kind: str, actions: List[str]) -> str:
-    """Return /looptrans/<kind>, or /looptrans/<action>/<kind> when several actions are asked."""
-    return f'/looptrans/{kind}' if len(actions) == 1 else f'/looptrans/{action}/{kind}'
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,18 +73,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
-def output_messages(builder: MessageBuilder, header: Any, image_bgr: np.ndarray,
-                    results: Dict[str, AffordanceMap]) -> Iterator[Tuple[str, str, Any]]:
-    """Yield (action, kind, message) of every output of one frame."""
-    for action, result in results.items():
-        overlay = render_overlay(image_bgr, result.heatmap, result.peaks, action)
-        yield action, 'heatmap', builder.heatmap(header, result.heatmap)
-        yield action, 'overlay', builder.image(header, overlay, 'bgr8')
-        yield action, 'peaks', builder.peaks(header, action, result.peaks)
-
-
 def ground_bag(args: argparse.Namespace) -> BagReport:
-    """Copy the input topic and write the grounding outputs of every frame, with its stamps."""
+    """Copy the input topic and write the grounding outputs of every frame, with its stamps.
+
+    Frames go through the node's own GroundingPipeline (decoding, grounding, output messages);
+    a bag writer stands where the node has publishers.
+    """
     grounder, warnings = load_default_grounder(args.checkpoint, args.device, 'fp32', PeakConfig())
     for warning in warnings:
         print(f'bag_grounding: warning: {warning}', file=sys.stderr)
@@ -111,26 +97,25 @@ def ground_bag(args: argparse.Namespace) -> BagReport:
         with Writer(args.output, version=9, storage_plugin=STORAGES[storage]) as writer:
             copy = writer.add_connection(args.topic, source[0].msgtype,
                                          msgdef=source[0].msgdef.data, rihs01=source[0].digest)
-            outputs = {(a, kind): writer.add_connection(output_topic(a, kind, actions), msgtype,
-                                                        typestore=store)
-                       for a in actions for kind, msgtype in OUTPUTS.items()}
-            messages = reader.messages(connections=source)
-            for connection, timestamp, raw in tqdm(messages, total=source[0].msgcount,
-                                                   unit='frame'):
-                writer.write(copy, timestamp, raw)
-                message = store.deserialize_cdr(raw, connection.msgtype)
-                try:
-                    image = (compressed_to_bgr8(message) if connection.msgtype == IMAGE_TYPES[1]
-                             else image_to_bgr8(message))
-                except ImageFormatError as error:
-                    report.skip(str(error))
-                    continue
-                results = grounder.ground(image, actions, channel_order='bgr')
-                for action, kind, out in output_messages(builder, message.header, image,
-                                                         results):
-                    writer.write(outputs[action, kind], timestamp,
+            several = len(actions) > 1
+            outputs = {(a, kind): writer.add_connection(
+                '/looptrans/' + output_name(kind, a, several=several), msgtype, typestore=store)
+                for a in actions for kind, msgtype in OUTPUTS.items()}
+            stamp = {}
+
+            def write(grounding: Grounding) -> None:
+                for action, kind, out in grounding_messages(builder, grounding, lambda _: True):
+                    writer.write(outputs[action, kind], stamp['ns'],
                                  store.serialize_cdr(out, OUTPUTS[kind]))
-                report.processed += 1
+
+            pipeline = GroundingPipeline(grounder, Settings(actions=tuple(actions)), write,
+                                         report.skip)
+            for connection, timestamp, raw in tqdm(reader.messages(connections=source),
+                                                   total=source[0].msgcount, unit='frame'):
+                writer.write(copy, timestamp, raw)
+                stamp['ns'] = timestamp
+                pipeline.process(store.deserialize_cdr(raw, connection.msgtype))
+            report.processed = pipeline.counts().processed
     return report
 
 

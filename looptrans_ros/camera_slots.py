@@ -45,6 +45,12 @@ class CameraSlots:
             slot.close()
         self._ready.set()
 
+    def reopen(self) -> None:
+        """Undo `close`, for a worker that starts again."""
+        self._closed = False
+        for slot in self.slots.values():
+            slot.reopen()
+
     @property
     def closed(self) -> bool:
         """Whether `close` was called."""

@@ -7,14 +7,15 @@ checked once, by a real round trip of every encoding the node reads or writes, a
 for the encodings that pass; the built-in codec converts the rest.
 """
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import numpy as np
 
 from looptrans_ros.depth_sync import depth_in_metres
 from looptrans_ros.image_codec import (check_layout, decode_compressed, decode_image,
                                        encode_image, ENCODINGS, fields_of, ImageFormatError,
-                                       to_bgr8)
+                                       to_colour)
+from looptrans_ros.projection import Intrinsics
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def round_trip_error(cv_bridge: Any, encoding: str) -> Optional[str]:
     except Exception as error:  # noqa: B902 - CvBridgeError, KeyError, cv2.error alike
         return repr(error)
     actual = fields_of(message)
-    if replace(actual, data=bytes(actual.data)) != expected:
+    if replace(actual, data=bytes(actual.data)) != replace(expected, data=bytes(expected.data)):
         return f"{encoding} message fields differ from the codec's"
     if decoded.dtype != pixels.dtype or not np.array_equal(decoded, pixels):
         return f'{encoding} did not decode back to the same pixels'
@@ -117,14 +118,48 @@ def _decode(message: Any, bridge: Bridge) -> np.ndarray:
                                f'{error}') from None
 
 
-def image_to_bgr8(message: Any, bridge: Bridge = CODEC_ONLY) -> np.ndarray:
-    """H x W x 3 uint8 BGR array of a sensor_msgs/Image; ImageFormatError says why not."""
-    return to_bgr8(_decode(message, bridge), str(message.encoding))
+def image_to_colour(message: Any, bridge: Bridge = CODEC_ONLY) -> Tuple[np.ndarray, str]:
+    """H x W x 3 uint8 array of a sensor_msgs/Image and its channel order ('rgb' or 'bgr').
+
+    Colour frames keep the camera's order (no conversion); ImageFormatError says what is wrong.
+    """
+    return to_colour(_decode(message, bridge), str(message.encoding))
 
 
-def compressed_to_bgr8(message: Any) -> np.ndarray:
-    """H x W x 3 uint8 BGR array of a sensor_msgs/CompressedImage."""
-    return decode_compressed(message.data, str(message.format))
+def compressed_to_colour(message: Any) -> Tuple[np.ndarray, str]:
+    """H x W x 3 uint8 BGR array of a sensor_msgs/CompressedImage, and 'bgr'."""
+    return decode_compressed(message.data, str(message.format)), 'bgr'
+
+
+@dataclass(frozen=True)
+class MessageDecoder:
+    """Turns the node's input messages into arrays: colour frames, depth, intrinsics.
+
+    Attributes:
+        bridge: the checked cv_bridge (or the codec alone).
+        depth_scale: metres per unit of 16-bit depth images.
+    """
+
+    bridge: Bridge = CODEC_ONLY
+    depth_scale: float = 0.001
+
+    def colour(self, message: Any) -> Tuple[np.ndarray, str]:
+        """Return the pixels and channel order of an Image or a CompressedImage (`format`)."""
+        if hasattr(message, 'format'):
+            return compressed_to_colour(message)
+        return image_to_colour(message, self.bridge)
+
+    def depth(self, message: Any) -> np.ndarray:
+        """Return the depth in metres of a 16UC1 / mono16 / 32FC1 Image."""
+        return depth_to_metres(message, self.depth_scale, self.bridge)
+
+    @staticmethod
+    def intrinsics(message: Any) -> Intrinsics:
+        """Return the pinhole intrinsics of a CameraInfo; ImageFormatError when K is unusable."""
+        try:
+            return Intrinsics.from_k(message.k)
+        except ValueError as error:
+            raise ImageFormatError(f'camera_info: {error}') from None
 
 
 def depth_to_metres(message: Any, depth_scale: float,

@@ -35,10 +35,10 @@ class PipelineStats:
         with self._lock:
             self._counts = replace(self._counts, rejected=self._counts.rejected + 1)
 
-    def failed(self) -> None:
-        """Count a frame whose grounding or publishing raised."""
+    def failed(self, frames: int = 1) -> None:
+        """Count frames whose grounding or publishing raised."""
         with self._lock:
-            self._counts = replace(self._counts, failed=self._counts.failed + 1)
+            self._counts = replace(self._counts, failed=self._counts.failed + frames)
 
     def snapshot(self, received: int, dropped: int) -> Counts:
         """Return the counters, with the frame slot's received and dropped counts filled in."""

@@ -44,6 +44,11 @@ class LatestFrameSlot(Generic[T]):
             self._closed = True
             self._condition.notify_all()
 
+    def reopen(self) -> None:
+        """Undo `close`: consumers wait for frames again (a restarted worker)."""
+        with self._condition:
+            self._closed = False
+
     @property
     def closed(self) -> bool:
         """Whether `close` was called."""

@@ -1,161 +1,181 @@
-"""The ROS-free heart of the node: newest frame in, grounding out, on a worker thread."""
-from dataclasses import dataclass, replace
+"""The ROS-free heart of the node and the bag tool: messages in, groundings out.
+
+The node submits each camera's messages from its callbacks and a worker thread grounds the
+newest of every camera in one forward; the bag tool calls `process` frame by frame. Both hand
+each Grounding to a `publish` callback (publishers, or a bag writer).
+"""
+from dataclasses import dataclass, field
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from looptrans_core.grounder import AffordanceMap, Grounder
+from looptrans_core import AffordanceMap, Grounder
 from looptrans_ros.camera_slots import CameraSlots, SINGLE_CAMERA
-from looptrans_ros.depth_sync import DepthBuffer
-from looptrans_ros.diagnostics import PipelineStats
-from looptrans_ros.image_codec import ImageFormatError
+from looptrans_ros.conversion import Bridge, CODEC_ONLY, MessageDecoder
+from looptrans_ros.diagnostics import Counts, PipelineStats
+from looptrans_ros.image_codec import as_bgr, ImageFormatError
 from looptrans_ros.projection import Intrinsics, peak_positions, Point3
 from looptrans_ros.rate_limiter import RateLimiter
+from looptrans_ros.settings import Settings
 
 POLL_S = 0.1
 """How often an idle worker checks whether it should stop."""
-PEAK_FIELDS = {'num_peaks': 'num_peaks', 'peak_threshold': 'threshold',
-               'peak_min_distance': 'min_distance'}
-Received = Tuple[Any, float]
-"""A submitted frame message and the monotonic time it arrived."""
 
 
-def stamp_seconds(stamp: Any) -> float:
-    """Seconds of a builtin_interfaces/Time."""
-    return stamp.sec + stamp.nanosec * 1e-9
+@dataclass(frozen=True)
+class Submitted:
+    """One camera's messages as a callback handed them over, and when they arrived."""
+
+    image: Any
+    depth: Any = None
+    camera_info: Any = None
+    arrived: float = field(default_factory=time.monotonic)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Frame:
-    """A decoded colour frame: the message header and the BGR pixels."""
+    """A decoded frame: header, pixels in the camera's channel order, depth and intrinsics."""
 
     header: Any
-    image_bgr: np.ndarray
+    pixels: np.ndarray
+    channel_order: str
+    depth_m: Optional[np.ndarray] = None
+    intrinsics: Optional[Intrinsics] = None
+
+    def bgr(self) -> np.ndarray:
+        """Return the pixels in BGR order, for drawing an overlay."""
+        return as_bgr(self.pixels, self.channel_order)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Grounding:
-    """One processed frame: the action's map and peaks, 3D positions when depth is on, camera."""
+    """One processed frame: every action's map, peak positions when depth came, the settings."""
 
+    camera: str
     frame: Frame
-    result: AffordanceMap
-    positions: Optional[List[Optional[Point3]]]
-    camera: str = SINGLE_CAMERA
+    results: Dict[str, AffordanceMap]
+    positions: Dict[str, Optional[List[Optional[Point3]]]]
+    settings: Settings
 
 
 class GroundingPipeline:
-    """Grounds the newest frame of each camera on a worker thread; hands results to `publish`.
-
-    The newest frames of all cameras that have one are grounded together in one forward.
+    """Decodes, grounds and counts frames; hands each Grounding to `publish`.
 
     Args:
         grounder: the model.
-        action: the affordance to ground (validated by the caller).
-        decode: message -> Frame; raises ImageFormatError for malformed messages.
-        publish: called on the worker thread with each Grounding.
-        warn: logs a problem with a frame (the worker keeps going).
-        use_depth: give peaks 3D positions from `depth` and `intrinsics`.
+        settings: the first settings snapshot; assign `pipeline.settings` to change them.
+        publish: called with each Grounding (on the worker thread once `start` ran).
+        warn: logs a problem with one frame; the pipeline goes on with the next.
+        bridge: the checked cv_bridge the decoder uses.
         cameras: camera keys; the default is the single camera of a node without names.
     """
 
-    def __init__(self, grounder: Grounder, action: str, decode: Callable[[Any], Frame],
+    def __init__(self, grounder: Grounder, settings: Settings,
                  publish: Callable[[Grounding], None], warn: Callable[[str], None],
-                 use_depth: bool = False,
-                 cameras: Sequence[str] = (SINGLE_CAMERA,)) -> None:
+                 bridge: Bridge = CODEC_ONLY, cameras: Sequence[str] = (SINGLE_CAMERA,)) -> None:
         self.grounder = grounder
-        self.action = action
-        self.peak_config = grounder.peak_config
-        self.decode, self.publish, self.warn = decode, publish, warn
-        self.use_depth = use_depth
-        self.depth = DepthBuffer()
-        self.depth_tolerance_s = 0.05
-        self.intrinsics: Optional[Intrinsics] = None
-        self.slot = CameraSlots(cameras)
-        self.stats = PipelineStats()
-        self.limiter = RateLimiter()
+        self.settings = settings
+        self.publish, self.warn, self.bridge = publish, warn, bridge
+        self.cameras = tuple(cameras)
+        self._slots = CameraSlots(cameras)
+        self._stats = PipelineStats()
+        self._limiter = RateLimiter()
         self._thread: Optional[threading.Thread] = None
 
-    def set_option(self, name: str, value: Any) -> None:
-        """Apply a validated runtime parameter: action, max_rate_hz, peak settings, depth."""
-        if name in PEAK_FIELDS:
-            self.peak_config = replace(self.peak_config, **{PEAK_FIELDS[name]: value})
-        elif name == 'max_rate_hz':
-            self.limiter.max_rate_hz = value
-        elif name in ('action', 'depth_tolerance_s'):
-            setattr(self, name, value)
+    def submit(self, image: Any, camera: str = SINGLE_CAMERA, depth: Any = None,
+               camera_info: Any = None) -> None:
+        """Store a camera's frame (with depth and camera_info when synchronised) for the worker.
 
-    def submit(self, message: Any, camera: str = SINGLE_CAMERA) -> None:
-        """Store a camera's frame message; one still waiting is replaced and counted as dropped."""
-        self.slot.put(camera, (message, time.monotonic()))
+        A frame still waiting is replaced and counted as dropped.
+        """
+        self._slots.put(camera, Submitted(image, depth, camera_info))
+
+    def counts(self) -> Counts:
+        """Frames received, processed, dropped, rejected and failed, and the last timings."""
+        return self._stats.snapshot(self._slots.received, self._slots.dropped)
 
     def start(self) -> None:
         """Start the worker thread."""
+        self._slots.reopen()
         self._thread = threading.Thread(target=self._run, name='looptrans_worker', daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the worker after the frame it is on."""
-        self.slot.close()
+        """Stop the worker after the frame it is on; frames still waiting are kept."""
+        self._slots.close()
         if self._thread is not None:
             self._thread.join()
+            self._thread = None
+
+    def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
+        """Ground one frame now, on this thread (the bag tool); None when it was rejected."""
+        self._slots.put(camera, Submitted(image))
+        return self._step(self._slots.take_all(timeout=0)).get(camera)
 
     def _run(self) -> None:
-        while not self.slot.closed:
-            delay = self.limiter.delay()
+        while not self._slots.closed:
+            self._limiter.max_rate_hz = self.settings.max_rate_hz
+            delay = self._limiter.delay()
             if delay > 0:
                 time.sleep(min(delay, POLL_S))
                 continue
-            items = self.slot.take_all(timeout=POLL_S)
-            if not items:
-                continue
-            self.limiter.mark_start()
-            try:
-                self.step(items)
-            except Exception as error:  # noqa: B902 - one bad frame must not stop the node
-                self.stats.failed()
-                self.warn(f'grounding a frame failed: {error!r}')
+            items = self._slots.take_all(timeout=POLL_S)
+            if items:
+                self._limiter.mark_start()
+                self._step(items)
 
-    def step(self, items: Dict[str, Received]) -> Dict[str, Grounding]:
-        """Decode camera -> frame message, ground all in one forward, publish each result.
-
-        Returns camera -> Grounding for the frames that decoded; rejected ones are left out.
-        """
-        frames = {camera: self._decode(message) for camera, (message, _) in items.items()}
-        frames = {camera: frame for camera, frame in frames.items() if frame is not None}
+    def _step(self, items: Dict[str, Submitted]) -> Dict[str, Grounding]:
+        """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
+        settings = self.settings
+        decoder = MessageDecoder(self.bridge, settings.depth_scale)
+        frames = {camera: frame for camera, frame in
+                  ((camera, self._decode(decoder, item)) for camera, item in items.items())
+                  if frame is not None}
         if not frames:
             return {}
-        action = self.action
+        try:
+            return self._ground(frames, items, settings)
+        except Exception as error:  # noqa: B902 - one bad frame must not stop the node
+            self._stats.failed(len(frames))
+            self.warn(f'grounding a frame failed: {error!r}')
+            return {}
+
+    def _ground(self, frames: Dict[str, Frame], items: Dict[str, Submitted],
+                settings: Settings) -> Dict[str, Grounding]:
         start = time.perf_counter()
-        images = [frame.image_bgr for frame in frames.values()]
-        single = len(images) == 1  # one frame: the single-image call, as before cameras
-        results = self.grounder.ground(images[0] if single else images, [action],
-                                       channel_order='bgr', peak_config=self.peak_config)
-        results = [results] if single else results
+        actions = settings.grounded_actions
+        results = self.grounder.ground_batch(
+            [frame.pixels for frame in frames.values()], actions,
+            channel_order=[frame.channel_order for frame in frames.values()],
+            peak_config=settings.peak_config)
         inference_ms = (time.perf_counter() - start) * 1000.0
         groundings = {}
         for (camera, frame), result in zip(frames.items(), results):
-            grounding = Grounding(frame, result[action],
-                                  self.positions(frame, result[action].peaks), camera)
-            self.publish(grounding)
-            self.stats.processed(inference_ms, (time.monotonic() - items[camera][1]) * 1000.0)
-            groundings[camera] = grounding
+            positions = {action: self.positions(frame, result[action].peaks)
+                         for action in actions}
+            groundings[camera] = Grounding(camera, frame, result, positions, settings)
+            self.publish(groundings[camera])
+            self._stats.processed(inference_ms,
+                                  (time.monotonic() - items[camera].arrived) * 1000.0)
         return groundings
 
-    def _decode(self, message: Any) -> Optional[Frame]:
+    def _decode(self, decoder: MessageDecoder, item: Submitted) -> Optional[Frame]:
         try:
-            return self.decode(message)
+            pixels, order = decoder.colour(item.image)
+            depth = decoder.depth(item.depth) if item.depth is not None else None
+            intrinsics = (decoder.intrinsics(item.camera_info)
+                          if item.camera_info is not None else None)
         except ImageFormatError as error:
-            self.stats.rejected()
+            self._stats.rejected()
             self.warn(f'rejected a frame: {error}')
             return None
+        return Frame(item.image.header, pixels, order, depth, intrinsics)
 
-    def positions(self, frame: Frame, peaks: Sequence) -> Optional[List[Optional[Point3]]]:
-        """3D positions of the peaks (None each without valid depth); None when depth is off."""
-        if not self.use_depth:
+    @staticmethod
+    def positions(frame: Frame, peaks: Sequence) -> Optional[List[Optional[Point3]]]:
+        """3D positions of the peaks (None each without valid depth); None without depth."""
+        if frame.depth_m is None or frame.intrinsics is None:
             return None
-        depth = self.depth.match(stamp_seconds(frame.header.stamp), self.depth_tolerance_s)
-        if depth is None or self.intrinsics is None:
-            return [None] * len(peaks)
-        return peak_positions(peaks, depth, self.intrinsics, frame.image_bgr.shape[:2])
+        return peak_positions(peaks, frame.depth_m, frame.intrinsics, frame.pixels.shape[:2])

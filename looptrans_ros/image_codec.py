@@ -14,7 +14,9 @@ ENCODINGS: Dict[str, Tuple[np.dtype, int]] = {
 }
 """Encoding -> (element type, channels) of every encoding the codec reads and writes."""
 
-TO_BGR = {'rgb8': cv2.COLOR_RGB2BGR, 'rgba8': cv2.COLOR_RGBA2BGR, 'bgra8': cv2.COLOR_BGRA2BGR}
+COLOUR_ORDER = {'rgb8': 'rgb', 'bgr8': 'bgr', 'rgba8': 'rgb', 'bgra8': 'bgr'}
+"""Channel order of the colour encodings; grey encodings become 'rgb' (all channels equal)."""
+DROP_ALPHA = {'rgba8': cv2.COLOR_RGBA2RGB, 'bgra8': cv2.COLOR_BGRA2BGR}
 
 
 class ImageFormatError(ValueError):
@@ -80,33 +82,42 @@ def fields_of(message) -> ImageFields:
 
 
 def encode_image(pixels: np.ndarray, encoding: str) -> ImageFields:
-    """Image fields (little-endian, no padding) of an array laid out as `encoding` requires."""
+    """Image fields (little-endian, no padding) of an array laid out as `encoding` requires.
+
+    `data` is a byte view of the pixels, not a copy: a message builder copies it once.
+    """
     dtype, channels = layout(encoding)
     shape = (pixels.shape[0], pixels.shape[1]) + (() if channels == 1 else (channels,))
     if pixels.dtype != dtype or pixels.ndim != len(shape) or pixels.shape != shape:
         raise ImageFormatError(f'cannot encode a {pixels.dtype} array of shape {pixels.shape} '
                                f'as {encoding}; it needs {dtype} with shape H x W'
                                + ('' if channels == 1 else f' x {channels}'))
-    data = np.ascontiguousarray(pixels, dtype.newbyteorder('<')).tobytes()
+    data = memoryview(np.ascontiguousarray(pixels, dtype.newbyteorder('<'))).cast('B')
     return ImageFields(shape[0], shape[1], encoding, 0, shape[1] * channels * dtype.itemsize,
                        data)
 
 
-def to_bgr8(pixels: np.ndarray, encoding: str) -> np.ndarray:
-    """H x W x 3 uint8 BGR view of a decoded colour or grey image, for grounding and overlays.
+def to_colour(pixels: np.ndarray, encoding: str) -> Tuple[np.ndarray, str]:
+    """H x W x 3 uint8 image of a decoded image and its channel order ('rgb' or 'bgr').
 
-    16-bit images are scaled to 8 bits; 32FC1 is read as intensity in [0, 1].
+    Colour images keep their order (alpha dropped); 16-bit grey is scaled to 8 bits, 32FC1 is
+    read as intensity in [0, 1]; grey is repeated into three channels.
     """
     layout(encoding)
-    if encoding == 'bgr8':
-        return pixels
-    if encoding in TO_BGR:
-        return cv2.cvtColor(pixels, TO_BGR[encoding])
+    if encoding in COLOUR_ORDER:
+        order = COLOUR_ORDER[encoding]
+        return (cv2.cvtColor(pixels, DROP_ALPHA[encoding]) if encoding in DROP_ALPHA
+                else pixels), order
     if pixels.dtype == np.uint16:
         pixels = (pixels // 257).astype(np.uint8)
     elif pixels.dtype == np.float32:
         pixels = (np.clip(np.nan_to_num(pixels), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB), 'rgb'
+
+
+def as_bgr(pixels: np.ndarray, order: str) -> np.ndarray:
+    """Return the BGR image OpenCV draws on (overlays) of an H x W x 3 image in `order`."""
+    return pixels if order == 'bgr' else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
 
 
 def decode_compressed(data: bytes, image_format: str = '') -> np.ndarray:

@@ -2,13 +2,14 @@
 
 Message classes are passed in, so the same code fills rclpy messages in the node and rosbags
 messages in the bag tool. Images, peaks and points fill every field; markers and diagnostics
-rely on the library's field defaults (rclpy's, or the test stand-in's).
+rely on the library's field defaults.
 """
+import array
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from looptrans_core.peaks import Peak
+from looptrans_core import Peak
 from looptrans_ros.conversion import Bridge, CODEC_ONLY
 from looptrans_ros.image_codec import encode_image
 from looptrans_ros.projection import Point3
@@ -24,6 +25,13 @@ def peak_values(peaks: Sequence[Peak], positions: Optional[Sequence[Optional[Poi
     positions = positions if positions is not None else [None] * len(peaks)
     return [(float(p.u), float(p.v), float(p.score), xyz is not None, xyz or (0.0, 0.0, 0.0))
             for p, xyz in zip(peaks, positions)]
+
+
+def byte_array(data: Any) -> array.array:
+    """Copy a bytes-like object once into the array.array an rclpy uint8[] field keeps as is."""
+    values = array.array('B')
+    values.frombytes(data)
+    return values
 
 
 class MessageBuilder:

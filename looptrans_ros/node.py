@@ -1,64 +1,48 @@
-"""The looptrans_grounding node: camera frames in; heat maps, overlays and peaks out.
+"""The looptrans_grounding node: a managed (lifecycle) node over one GroundingPipeline.
 
-Thin rclpy wiring over GroundingPipeline; every decision lives in ROS-free modules.
+configure: read the parameters, load the model; activate: subscriptions and publishers live,
+grounding runs; deactivate: grounding stops and the model leaves the GPU; cleanup: the model
+is dropped. With `autostart` (default) the node configures and activates itself at start.
 """
-import array
 from functools import partial
 import sys
+from typing import Any, Dict, List, Tuple
 
-from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
-from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
+from message_filters import ApproximateTimeSynchronizer, Subscriber
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from rclpy.qos import HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-from std_msgs.msg import ColorRGBA, Header
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
-from looptrans_core.default_model import load_default_grounder
-from looptrans_core.peaks import PeakConfig
-from looptrans_core.visualize import render_overlay
+from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
-from looptrans_ros.conversion import (compressed_to_bgr8, depth_to_metres, image_to_bgr8,
-                                      load_bridge)
+from looptrans_ros.conversion import load_bridge
 from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
-from looptrans_ros.grounding_pipeline import Frame, Grounding, GroundingPipeline, stamp_seconds
-from looptrans_ros.image_codec import ImageFormatError
-from looptrans_ros.messages import MessageBuilder
+from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
+from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
-from looptrans_ros.parameters import action_error, parameter_error, SPECS
-from looptrans_ros.projection import Intrinsics
+from looptrans_ros.outputs import grounding_messages, output_name
+from looptrans_ros.parameters import parameter_error, SPECS
+from looptrans_ros.ros_types import image_qos, MESSAGE_TYPES, output_qos
+from looptrans_ros.settings import Settings
 
-MESSAGE_TYPES = {cls.__name__: cls for cls in (
-    AffordancePeaks, ColorRGBA, DiagnosticArray, DiagnosticStatus, Duration, Header, Image,
-    InteractionPoint, KeyValue, Marker, MarkerArray, Point, PointStamped, Pose, Quaternion,
-    Vector3)}
-
-
-def image_qos(name: str) -> QoSProfile:
-    """Return the subscription QoS named by the `image_qos` parameter."""
-    if name == 'sensor_data':
-        return qos_profile_sensor_data
-    reliability = ReliabilityPolicy.RELIABLE if name == 'reliable' else \
-        ReliabilityPolicy.BEST_EFFORT
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability)
-
-
-def camera_topic(camera: str, topic: str) -> str:
-    """Return `topic` of `camera`: `<camera>/<topic>`, or `topic` for the single camera."""
-    return f'{camera}/{topic}' if camera else topic
+OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
+                'markers': MarkerArray, 'peak_point': PointStamped}
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth) and valid '
+              'parameters; see config/grounding.yaml.')
 
 
 def descriptor(spec) -> ParameterDescriptor:
     """Return the ParameterDescriptor of a ParameterSpec.
 
-    rclpy types an empty-list default as a byte array, so the string-array parameter is declared
-    with dynamic_typing (it is read-only, so only its start-up value can be set).
+    rclpy types an empty-list default as a byte array, so the string-array parameters are
+    declared with dynamic_typing (the checks in parameters.py still refuse non-string lists).
     """
     if isinstance(spec.default, list):
         return ParameterDescriptor(description=spec.description, read_only=spec.read_only,
@@ -67,86 +51,151 @@ def descriptor(spec) -> ParameterDescriptor:
     return ParameterDescriptor(description=spec.description, read_only=spec.read_only)
 
 
-class GroundingNode(Node):
-    """Grounds the `action` parameter's affordance on the newest camera frame."""
+def camera_topic(camera: str, topic: str) -> str:
+    """Return `topic` of `camera`: `<camera>/<topic>`, or `topic` for the single camera."""
+    return f'{camera}/{topic}' if camera else topic
+
+
+class GroundingNode(LifecycleNode):
+    """Grounds the requested affordances on the newest frame of each camera.
+
+    Executor: single-threaded (run_node). Every callback only stores a message, swaps the
+    settings snapshot or answers a service; inference runs on the pipeline's worker thread, so
+    nothing here waits on it and the only state shared with the worker is the pipeline's
+    (locked slots and counters, and one settings reference swapped whole).
+    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__('looptrans_grounding', **kwargs)
         for spec in SPECS:
             self.declare_parameter(spec.name, spec.default, descriptor(spec))
-        p = {spec.name: self.get_parameter(spec.name).value for spec in SPECS}
-        peaks = PeakConfig(p['num_peaks'], p['peak_min_distance'], p['peak_threshold'])
-        grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
-                                                   p['precision'], peaks,
-                                                   threads=p['threads'] or None)
+        self.pipeline = None
+        self.configure_error = ''
+        self.available: Tuple[str, ...] = ()
+        self.publishers_by_name: Dict[str, Any] = {}
+        self.inputs: List[Any] = []
+        self.bridge = load_bridge()
+        self.builder = MessageBuilder(MESSAGE_TYPES, byte_array, self.bridge)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        if self.parameters()['autostart']:
+            self.autostart()
+
+    def parameters(self) -> Dict[str, Any]:
+        """Return every parameter's current value by name."""
+        return {spec.name: self.get_parameter(spec.name).value for spec in SPECS}
+
+    def autostart(self) -> None:
+        """Configure and activate; ValueError with the reason when configuring fails."""
+        if self.trigger_configure() != SUCCESS:
+            raise ValueError(self.configure_error)
+        self.trigger_activate()
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the model and check the parameters; FAILURE (logged, reason kept) if unfit."""
+        p = self.parameters()
+        try:
+            grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
+                                                       p['precision'],
+                                                       Settings.from_parameters(p).peak_config,
+                                                       threads=p['threads'] or None)
+            self.check_startup(p, grounder.affordances)
+        except ValueError as error:
+            self.configure_error = str(error)
+            self.get_logger().error(f'cannot configure: {error}. {START_HINT}')
+            return FAILURE
         for warning in warnings:
             self.get_logger().warning(warning)
+        self.get_logger().info(self.bridge.describe())
         self.available = grounder.affordances
+        self.pipeline = GroundingPipeline(grounder, Settings.from_parameters(p), self._publish,
+                                          self._warn, self.bridge,
+                                          p['camera_names'] or [SINGLE_CAMERA])
+        self.service = self.create_service(SetAffordance, 'set_affordance',
+                                           self._on_set_affordance)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.timer = self.create_timer(1.0, self._publish_diagnostics)
+        self.get_logger().info(f'configured: {len(self.available)} actions on {grounder.device}')
+        return SUCCESS
+
+    def check_startup(self, p: Dict[str, Any], available: Tuple[str, ...]) -> None:
+        """Raise ValueError naming the first parameter the loaded model cannot take."""
         for name, value in p.items():
-            reason = parameter_error(name, value, self.available)
+            reason = parameter_error(name, value, available)
             if reason:
                 raise ValueError(f'parameter {reason}')
         if p['use_depth'] and p['camera_names']:
             raise ValueError(f'use_depth needs a single camera; got camera_names '
                              f'{p["camera_names"]!r} (leave camera_names empty to use depth)')
-        self.bridge = load_bridge()
-        self.get_logger().info(self.bridge.describe())
-        self.builder = MessageBuilder(MESSAGE_TYPES, lambda data: array.array('B', data),
-                                      self.bridge)
-        self.compressed = p['image_transport'] == 'compressed'
-        self.pipeline = GroundingPipeline(grounder, p['action'], self._frame, self._publish,
-                                          self._warn, p['use_depth'],
-                                          p['camera_names'] or [SINGLE_CAMERA])
-        self.settings = p
-        for name, value in p.items():
-            self.pipeline.set_option(name, value)
-        self._create_interfaces(image_qos(p['image_qos']))
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Create the publishers and subscriptions; start grounding."""
+        p = self.parameters()
+        self.pipeline.grounder.resume()
+        self.ensure_publishers(self.pipeline.settings, p)
+        self.inputs = self.subscribe(p)
         self.pipeline.start()
-        self.get_logger().info(f'grounding {p["action"]!r} on {grounder.device}; '
-                               f'{len(self.available)} actions available')
+        self.get_logger().info('grounding ' + ', '.join(
+            repr(action) for action in self.pipeline.settings.grounded_actions))
+        return SUCCESS
 
-    def _create_interfaces(self, qos: QoSProfile) -> None:
-        group = MutuallyExclusiveCallbackGroup()
-        image_type, image_topic = ((CompressedImage, 'image/compressed') if self.compressed
-                                   else (Image, 'image'))
-        self.outputs = {}
-        for camera in self.pipeline.slot.slots:
-            self.create_subscription(image_type, camera_topic(camera, image_topic),
-                                     partial(self.pipeline.submit, camera=camera), qos,
-                                     callback_group=group)
-            self.outputs[camera] = {
-                name: self.create_publisher(msg_type, '~/' + camera_topic(camera, name), 10)
-                for name, msg_type in (('heatmap', Image), ('overlay', Image),
-                                       ('peaks', AffordancePeaks))}
-        if self.pipeline.use_depth:
-            self.create_subscription(Image, 'depth', self._on_depth, qos, callback_group=group)
-            self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, 10)
-            self.point_pub = self.create_publisher(PointStamped, '~/peak_point', 10)
-            self.marker_pub = self.create_publisher(MarkerArray, '~/markers', 10)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_service(SetAffordance, '/set_affordance', self._on_set_affordance)
-        self.create_timer(1.0, self._publish_diagnostics)
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop grounding, remove subscriptions and publishers, free accelerator memory."""
+        self.pipeline.stop()
+        for entity in self.inputs:
+            self.destroy_subscription(getattr(entity, 'sub', entity))
+        for publisher in self.publishers_by_name.values():
+            self.destroy_publisher(publisher)
+        self.inputs, self.publishers_by_name = [], {}
+        self.pipeline.grounder.suspend()
+        return SUCCESS
 
-    def _frame(self, message) -> Frame:
-        if self.compressed:
-            return Frame(message.header, compressed_to_bgr8(message))
-        return Frame(message.header, image_to_bgr8(message, self.bridge))
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Drop the model, the service and the diagnostics."""
+        self.destroy_timer(self.timer)
+        self.destroy_service(self.service)
+        self.destroy_publisher(self.diagnostics_pub)
+        self.pipeline = None
+        return SUCCESS
 
-    def _on_depth(self, message: Image) -> None:
-        try:
-            depth = depth_to_metres(message, self.settings['depth_scale'], self.bridge)
-        except ImageFormatError as error:
-            self.pipeline.stats.rejected()
-            self.get_logger().warning(f'rejected a depth frame: {error}')
-            return
-        self.pipeline.depth.add(stamp_seconds(message.header.stamp), depth)
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """From any state: stop grounding and drop the model."""
+        if state.label == 'active':
+            self.on_deactivate(state)
+        if state.label in ('active', 'inactive'):
+            self.on_cleanup(state)
+        return SUCCESS
 
-    def _on_camera_info(self, message: CameraInfo) -> None:
-        try:
-            self.pipeline.intrinsics = Intrinsics.from_k(message.k)
-        except ValueError as error:
-            self.get_logger().warning(f'ignoring camera_info: {error}')
+    def subscribe(self, p: Dict[str, Any]) -> List[Any]:
+        """Subscribe to the images; with depth, colour + depth + camera_info synchronised."""
+        qos = image_qos(p['image_qos'])
+        image_type, image_topic = ((CompressedImage, 'image/compressed')
+                                   if p['image_transport'] == 'compressed' else (Image, 'image'))
+        if not p['use_depth']:
+            return [self.create_subscription(image_type, camera_topic(camera, image_topic),
+                                             partial(self.pipeline.submit, camera=camera), qos)
+                    for camera in self.pipeline.cameras]
+        inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos),
+                  Subscriber(self, Image, 'depth', qos_profile=qos),
+                  Subscriber(self, CameraInfo, 'camera_info', qos_profile=10)]
+        synchroniser = ApproximateTimeSynchronizer(inputs, queue_size=10,
+                                                   slop=p['depth_tolerance_s'])
+        synchroniser.registerCallback(lambda image, depth, info: self.pipeline.submit(
+            image, depth=depth, camera_info=info))
+        return inputs
+
+    def ensure_publishers(self, settings: Settings, p: Dict[str, Any]) -> None:
+        """Create the output publishers `settings` needs that do not exist yet."""
+        actions = settings.grounded_actions
+        kinds = [kind for kind in OUTPUT_TYPES
+                 if p['use_depth'] or kind not in ('markers', 'peak_point')]
+        for camera in self.pipeline.cameras:
+            for action in actions:
+                for kind in kinds:
+                    name = output_name(kind, action, camera, len(actions) > 1)
+                    if name not in self.publishers_by_name:
+                        qos = output_qos(p['output_qos']) if OUTPUT_TYPES[kind] is Image else 10
+                        self.publishers_by_name[name] = self.create_publisher(
+                            OUTPUT_TYPES[kind], '~/' + name, qos)
 
     def _warn(self, text: str) -> None:
         if self.context.ok():  # after Ctrl-C rclpy has shut the context, and /rosout with it
@@ -155,65 +204,60 @@ class GroundingNode(Node):
     def _publish(self, grounding: Grounding) -> None:
         if not self.context.ok():  # shutting down: a frame in flight has nowhere to go
             return
-        header, result = grounding.frame.header, grounding.result
-        outputs = self.outputs[grounding.camera]
-        outputs['heatmap'].publish(self.builder.heatmap(header, result.heatmap))
-        outputs['peaks'].publish(self.builder.peaks(header, result.action, result.peaks,
-                                                    grounding.positions))
-        if grounding.positions is not None:
-            self.marker_pub.publish(self.builder.markers(header, result.action, result.peaks,
-                                                         grounding.positions))
-            if grounding.positions and grounding.positions[0] is not None:
-                self.point_pub.publish(self.builder.point_stamped(header,
-                                                                  grounding.positions[0]))
-        if outputs['overlay'].get_subscription_count() > 0:  # the debug image goes last
-            overlay = render_overlay(grounding.frame.image_bgr, result.heatmap, result.peaks,
-                                     result.action, self.settings['overlay_alpha'],
-                                     self.settings['colormap'])
-            outputs['overlay'].publish(self.builder.image(header, overlay, 'bgr8'))
+        several = len(grounding.results) > 1
+
+        def publisher(action: str, kind: str):
+            return self.publishers_by_name[output_name(kind, action, grounding.camera, several)]
+
+        wants_overlay = (lambda action: publisher(action, 'overlay').get_subscription_count() > 0)
+        for action, kind, message in grounding_messages(self.builder, grounding, wants_overlay):
+            publisher(action, kind).publish(message)
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:
-            reason = parameter_error(parameter.name, parameter.value, self.available)
+            reason = parameter_error(parameter.name, parameter.value, self.available) if \
+                self.pipeline is not None or parameter.name not in ('action', 'actions') else None
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
-        for parameter in parameters:
-            self.settings[parameter.name] = parameter.value
-            self.pipeline.set_option(parameter.name, parameter.value)
+        if self.pipeline is not None:
+            settings = self.pipeline.settings.updated({p.name: p.value for p in parameters})
+            if self.publishers_by_name:
+                self.ensure_publishers(settings, self.parameters())
+            self.pipeline.settings = settings
         return SetParametersResult(successful=True, reason='')
 
     def _on_set_affordance(self, request, response):
-        reason = action_error(request.action, self.available)
-        if reason is None:
-            result = self.set_parameters([Parameter('action', Parameter.Type.STRING,
-                                                    request.action)])[0]
-            reason = None if result.successful else result.reason
-        response.success = reason is None
-        response.message = reason or f'grounding {request.action!r}'
+        actions = list(request.actions) or [request.action]
+        changes = ([Parameter('actions', Parameter.Type.STRING_ARRAY, actions)] if request.actions
+                   else [Parameter('action', Parameter.Type.STRING, request.action),
+                         Parameter('actions', Parameter.Type.STRING_ARRAY, [])])
+        result = self.set_parameters_atomically(changes)
+        response.success = result.successful
+        response.message = result.reason or 'grounding ' + ', '.join(map(repr, actions))
         response.available = list(self.available)
-        self.get_logger().info(f'set_affordance {request.action!r}: {response.message}')
+        self.get_logger().info(f'set_affordance {actions!r}: {response.message}')
         return response
 
     def _publish_diagnostics(self) -> None:
-        slot = self.pipeline.slot
-        counts = self.pipeline.stats.snapshot(slot.received, slot.dropped)
+        counts = self.pipeline.counts()
         ok, message = diagnostic_summary(counts)
-        values = diagnostic_values(counts, str(self.pipeline.grounder.device),
-                                   self.pipeline.action)
+        device = str(self.pipeline.grounder.device)
+        values = diagnostic_values(counts, device,
+                                   ', '.join(self.pipeline.settings.grounded_actions))
         self.diagnostics_pub.publish(self.builder.diagnostics(
             self.get_clock().now().to_msg(), f'{self.get_name()}: grounding', ok, message,
-            str(self.pipeline.grounder.device), values))
+            device, values))
 
     def destroy_node(self) -> None:
         """Stop the worker, then the node."""
-        self.pipeline.stop()
+        if self.pipeline is not None:
+            self.pipeline.stop()
         super().destroy_node()
 
 
 def main(args=None) -> int:
     """Run the node until Ctrl-C or shutdown; exit 1 with the reason on a startup error."""
-    return run_node(GroundingNode, args, 'Pass checkpoint:=/path/to/model.safetensors (or a '
-                    'published .pth) and valid parameters; see config/grounding.yaml.')
+    return run_node(GroundingNode, args, START_HINT)
 
 
 if __name__ == '__main__':

@@ -3,10 +3,11 @@ from dataclasses import dataclass
 import re
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from looptrans_core.device import INFERENCE_PRECISIONS
-from looptrans_core.visualize import COLORMAPS
+from looptrans_core import (COLORMAPS, device_spec_error, INFERENCE_PRECISIONS,
+                            overlay_settings_error, peak_settings_error)
 
 IMAGE_QOS = ('best_effort', 'reliable', 'sensor_data')
+OUTPUT_QOS = ('best_effort', 'reliable')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
 DEFAULT_ACTION = 'hold'
 
@@ -46,21 +47,9 @@ def at_least(low: float) -> Check:
     return lambda value: None if value >= low else f'{value} is below the minimum {low}'
 
 
-def within(low: float, high: float) -> Check:
-    """Check that a number lies in [low, high]."""
-    return lambda value: None if low <= value <= high else f'{value} is outside [{low}, {high}]'
-
-
 def positive(value: float) -> Optional[str]:
     """Check that a number is > 0."""
     return None if value > 0 else f'{value} is not positive'
-
-
-def device_spec(value: str) -> Optional[str]:
-    """Check the form of a device name; whether CUDA exists is decided at start-up."""
-    if value in ('auto', 'cpu', 'cuda') or (value.startswith('cuda:') and value[5:].isdigit()):
-        return None
-    return f"{value!r} is not 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
 def camera_names(value: List[str]) -> Optional[str]:
@@ -73,16 +62,31 @@ def camera_names(value: List[str]) -> Optional[str]:
     return None
 
 
+def names_list(value: List[str]) -> Optional[str]:
+    """Check a list of names: strings, no repeats (which names exist is the model's to say)."""
+    if not all(isinstance(name, str) for name in value):
+        return f'{value!r} is not a list of strings'
+    if len(set(value)) != len(value):
+        return f'{value!r} repeats a name'
+    return None
+
+
 SPECS = (
     ParameterSpec('checkpoint', '', 'published .pth or our .safetensors checkpoint; empty = the '
                   'bundled demo model (synthetic data, not for real use)', read_only=True),
     ParameterSpec('device', 'auto', "'auto', 'cpu', 'cuda' or 'cuda:N'; no CUDA -> CPU with a "
-                  'warning', read_only=True, check=device_spec),
+                  'warning', read_only=True, check=device_spec_error),
     ParameterSpec('precision', 'fp32', f'inference precision: {", ".join(INFERENCE_PRECISIONS)}',
                   read_only=True, check=one_of(INFERENCE_PRECISIONS)),
     ParameterSpec('threads', 0, 'torch CPU threads for inference; 0 = torch default',
                   read_only=True, check=at_least(0)),
-    ParameterSpec('action', DEFAULT_ACTION, 'affordance to ground; also set by /set_affordance'),
+    ParameterSpec('autostart', True, 'configure and activate at start; false = a managed node '
+                  'that waits for `ros2 lifecycle set`', read_only=True),
+    ParameterSpec('action', DEFAULT_ACTION, 'affordance to ground when `actions` is empty; also '
+                  'set by the set_affordance service'),
+    ParameterSpec('actions', [], 'several affordances, grounded from one forward pass each '
+                  'frame and published on ~/<action>/heatmap, ...; empty = `action` alone on '
+                  '~/heatmap, ...', check=names_list),
     ParameterSpec('image_qos', 'best_effort', f'image subscription QoS: {", ".join(IMAGE_QOS)}',
                   read_only=True, check=one_of(IMAGE_QOS)),
     ParameterSpec('image_transport', 'raw', "'raw' (image) or 'compressed' (image/compressed)",
@@ -91,23 +95,28 @@ SPECS = (
                   'subscribes <name>/image and publishes ~/<name>/heatmap ...; frames of all '
                   'cameras are grounded in one forward; empty = one camera on image',
                   read_only=True, check=camera_names),
+    ParameterSpec('output_qos', 'best_effort', 'QoS of the heat map and overlay images: '
+                  'best_effort (depth 1; a slow subscriber misses frames instead of holding '
+                  'the node back) or reliable (depth 1)', read_only=True,
+                  check=one_of(OUTPUT_QOS)),
     ParameterSpec('max_rate_hz', 0.0, 'most inference runs per second; 0 = as frames come',
                   check=at_least(0.0)),
     ParameterSpec('num_peaks', 3, 'interaction points per heat map, best first',
-                  check=at_least(0)),
+                  check=lambda value: peak_settings_error(num_peaks=value)),
     ParameterSpec('peak_threshold', 0.5, 'lowest heat-map value of a peak, in [0, 1]',
-                  check=within(0.0, 1.0)),
+                  check=lambda value: peak_settings_error(threshold=value)),
     ParameterSpec('peak_min_distance', 16, 'pixels between peaks (at least 1)',
-                  check=at_least(1)),
+                  check=lambda value: peak_settings_error(min_distance=value)),
     ParameterSpec('overlay_alpha', 0.5, 'weight of the colour map in ~/overlay, in [0, 1]',
-                  check=within(0.0, 1.0)),
+                  check=lambda value: overlay_settings_error(alpha=value)),
     ParameterSpec('colormap', 'jet', f'overlay colour map: {", ".join(sorted(COLORMAPS))}',
-                  check=one_of(tuple(sorted(COLORMAPS)))),
+                  check=lambda value: overlay_settings_error(colormap=value)),
     ParameterSpec('use_depth', False, 'subscribe depth and camera_info; give peaks 3D positions',
                   read_only=True),
     ParameterSpec('depth_scale', 0.001, 'metres per unit of 16-bit depth images (0.001 = mm)',
                   check=positive),
-    ParameterSpec('depth_tolerance_s', 0.05, 'largest colour-depth stamp difference, seconds',
+    ParameterSpec('depth_tolerance_s', 0.05, 'largest colour-depth stamp difference, seconds: '
+                  "the slop of message_filters' ApproximateTimeSynchronizer", read_only=True,
                   check=at_least(0.0)),
 )
 SPEC_BY_NAME: Dict[str, ParameterSpec] = {spec.name: spec for spec in SPECS}
@@ -124,6 +133,10 @@ def parameter_error(name: str, value: Any, available: Sequence[str]) -> Optional
     """Why `value` is refused for parameter `name`, or None when it is accepted."""
     if name == 'action':
         return action_error(value, available)
+    if name == 'actions' and isinstance(value, list):
+        unknown = next((action for action in value if action not in available), None)
+        if unknown is not None:
+            return action_error(unknown, available)
     spec = SPEC_BY_NAME.get(name)
     if spec is None:
         return f'unknown parameter {name!r}; known: {", ".join(SPEC_BY_NAME)}'

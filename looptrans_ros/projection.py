@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from looptrans_core.peaks import Peak
+from looptrans_core import Peak
 
 Point3 = Tuple[float, float, float]
 

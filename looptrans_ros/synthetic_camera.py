@@ -1,5 +1,4 @@
 """The synthetic_camera node: generated scenes on `image` and `camera_info` at 10 Hz."""
-import array
 import sys
 
 from rcl_interfaces.msg import ParameterDescriptor
@@ -7,7 +6,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from looptrans_ros.messages import MessageBuilder
+from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
 
@@ -25,7 +24,7 @@ class SyntheticCamera(Node):
                                                ParameterDescriptor(read_only=True)).value
         seed = self.declare_parameter('seed', 0, ParameterDescriptor(read_only=True)).value
         self.source = SceneSource(SIZE, seed, frames_per_scene=max(1, int(2 * rate)))
-        self.builder = MessageBuilder({'Image': Image}, lambda data: array.array('B', data))
+        self.builder = MessageBuilder({'Image': Image}, byte_array)
         self.image_pub = self.create_publisher(Image, 'image', 10)
         self.info_pub = self.create_publisher(CameraInfo, 'camera_info', 10)
         self.create_timer(1.0 / rate, self._publish)

@@ -3,7 +3,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from looptrans_core.data.synth_scene import render_scene
+from looptrans_core import render_scene
 
 FOCAL_PX = 525.0
 """Focal length of the simulated pinhole camera (a Kinect-like 640 x 480 camera)."""

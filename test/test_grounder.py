@@ -54,7 +54,7 @@ def test_no_actions_means_every_affordance(tiny_grounder, rng):
 
 def test_a_list_of_images_equals_single_calls(tiny_grounder, rng):
     images = [_image(rng, 100, 80), _image(rng, 64, 200)]
-    batched = tiny_grounder.ground(images, ['pour'], return_raw=True)
+    batched = tiny_grounder.ground_batch(images, ['pour'], return_raw=True)
     for image, result in zip(images, batched):
         single = tiny_grounder.ground(image, ['pour'], return_raw=True)['pour']
         assert result['pour'].heatmap.shape == image.shape[:2]
@@ -90,7 +90,18 @@ def test_unknown_action_names_the_valid_ones(tiny_grounder, rng):
 ])
 def test_bad_images_fail_clearly(tiny_grounder, image, error, message):
     with pytest.raises(error, match=message):
-        tiny_grounder.ground([image] if isinstance(image, np.ndarray) else image, ['cut'])
+        tiny_grounder.ground_batch([image], ['cut'])
+
+
+def test_ground_takes_one_image_and_ground_batch_a_list(tiny_grounder, rng):
+    with pytest.raises(TypeError, match='use ground_batch'):
+        tiny_grounder.ground([_image(rng)], ['cut'])
+    with pytest.raises(ValueError, match='empty list'):
+        tiny_grounder.ground_batch([], ['cut'])
+    image = _image(rng)
+    mixed = tiny_grounder.ground_batch([image, image[:, :, ::-1].copy()], ['cut'],
+                                       channel_order=['rgb', 'bgr'], return_raw=True)
+    np.testing.assert_allclose(mixed[0]['cut'].raw, mixed[1]['cut'].raw, rtol=1e-5, atol=1e-6)
 
 
 def test_bad_channel_order_fails_clearly(tiny_grounder, rng):

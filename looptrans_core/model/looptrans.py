@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from looptrans_core.affordances import NUM_NOISE_CLASSES
+from looptrans_core.device import autocast
 from looptrans_core.model.backbone import BackboneFeatures, create_vit, extract_features, freeze
 from looptrans_core.model.backbone_registry import DEFAULT_BACKBONE, get_backbone_config
 from looptrans_core.model.heads import AffordanceProjection, conv_block
@@ -59,7 +60,15 @@ class LoopTrans(nn.Module):
         """Shared CAM branch: `aff_fc(scam(proj))`, (B, classes, rows, cols)."""
         return self.aff_fc(self.scam(projected))
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Test-time maps of every affordance: (B, num_affordances, rows, cols), raw logits."""
-        projected = self.project(self.backbone_features(images))
-        return self.ego_prediction(projected)[:, :self.num_affordances]
+    def forward(self, images: torch.Tensor,
+                backbone_dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """Test-time maps of every affordance: (B, num_affordances, rows, cols), raw logits.
+
+        `backbone_dtype` (fp16, bf16) runs only the frozen backbone under autocast; the small
+        heads stay fp32, since half-precision heads alone move random-weight maps by up to 2e-2
+        (this keeps them below 1e-2).
+        """
+        with autocast(images.device, backbone_dtype):
+            features = self.backbone_features(images)
+        features.keys = features.keys.float()
+        return self.ego_prediction(self.project(features))[:, :self.num_affordances]

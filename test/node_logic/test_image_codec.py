@@ -3,9 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from looptrans_ros.image_codec import (decode_compressed, decode_image, encode_compressed,
-                                       encode_image, ENCODINGS, ImageFields, ImageFormatError,
-                                       to_bgr8)
+from looptrans_ros.image_codec import (as_bgr, decode_compressed, decode_image,
+                                       encode_compressed, encode_image, ENCODINGS, ImageFields,
+                                       ImageFormatError, to_colour)
 
 
 def sample(encoding: str, rng: np.random.Generator) -> np.ndarray:
@@ -43,16 +43,20 @@ def test_big_endian(encoding):
     assert decoded.dtype == pixels.dtype and np.array_equal(decoded, pixels)
 
 
-def test_bgr8_of_colour_and_grey_encodings():
+def test_colour_keeps_the_camera_order_and_bgr_is_made_for_overlays():
     bgr = np.random.default_rng(4).integers(0, 255, (5, 7, 3), dtype=np.uint8)
     rgb = bgr[..., ::-1].copy()
     bgra = np.concatenate([bgr, np.full((5, 7, 1), 9, np.uint8)], axis=2)
     rgba = np.concatenate([rgb, np.full((5, 7, 1), 9, np.uint8)], axis=2)
-    for pixels, encoding in ((bgr, 'bgr8'), (rgb, 'rgb8'), (bgra, 'bgra8'), (rgba, 'rgba8')):
-        assert np.array_equal(to_bgr8(pixels, encoding), bgr), encoding
-    grey = to_bgr8(np.full((2, 3), 65535, np.uint16), 'mono16')
+    for pixels, encoding, order in ((bgr, 'bgr8', 'bgr'), (rgb, 'rgb8', 'rgb'),
+                                    (bgra, 'bgra8', 'bgr'), (rgba, 'rgba8', 'rgb')):
+        colour, got = to_colour(pixels, encoding)
+        assert got == order and np.array_equal(as_bgr(colour, got), bgr), encoding
+    rgb_in, _ = to_colour(rgb, 'rgb8')
+    assert rgb_in is rgb, 'an rgb8 frame is passed on without a copy'
+    grey, order = to_colour(np.full((2, 3), 65535, np.uint16), 'mono16')
     assert grey.shape == (2, 3, 3) and grey.dtype == np.uint8 and (grey == 255).all()
-    assert (to_bgr8(np.full((2, 3), 0.5, np.float32), '32FC1') == 128).all()
+    assert (to_colour(np.full((2, 3), 0.5, np.float32), '32FC1')[0] == 128).all()
 
 
 MALFORMED = {

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from looptrans_core.peaks import Peak
-from looptrans_ros.depth_sync import depth_in_metres, DepthBuffer
+from looptrans_ros.depth_sync import depth_in_metres
 from looptrans_ros.projection import back_project, Intrinsics, median_depth, peak_positions
 
 K = [500.0, 0.0, 320.0, 0.0, 400.0, 240.0, 0.0, 0.0, 1.0]
@@ -37,15 +37,8 @@ def test_uncalibrated_camera_is_refused():
         Intrinsics.from_k([0.0] * 9)
 
 
-def test_depth_units_and_time_matching():
+def test_depth_units():
     millimetres = np.array([[1000, 0]], np.uint16)
     assert depth_in_metres(millimetres, '16UC1', 0.001).tolist() == [[1.0, 0.0]]
     with pytest.raises(ValueError, match='not a depth encoding'):
         depth_in_metres(millimetres, 'bgr8', 0.001)
-    buffer = DepthBuffer(history=2)
-    assert buffer.match(1.0, 0.1) is None
-    for stamp in (1.0, 2.0, 3.0):
-        buffer.add(stamp, np.full((1, 1), stamp, np.float32))
-    assert buffer.match(2.04, 0.05)[0, 0] == 2.0
-    assert buffer.match(2.5, 0.05) is None
-    assert buffer.match(1.0, 0.05) is None, 'the oldest frame should have left the history'

@@ -4,7 +4,7 @@ from pathlib import Path
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {'node', 'synthetic_camera'}
+NODES = {'node', 'synthetic_camera', 'ros_types'}
 BLOCKED = ['rclpy', 'sensor_msgs', 'std_msgs', 'geometry_msgs', 'cv_bridge', 'rcl_interfaces',
            'builtin_interfaces', 'looptrans_interfaces']
 

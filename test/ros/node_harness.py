@@ -29,9 +29,16 @@ WARN = 30
 ROSOUT_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """Matches rcl's /rosout publishers, so a late subscriber still gets the earlier records."""
+IMAGE_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+"""Matches the node's best-effort image outputs (output_qos)."""
 OUTPUTS = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
            'peak_point': PointStamped, 'markers': MarkerArray}
 """The grounding node's private (`~/name`) output topics and their types."""
+
+
+def output_qos(msg_type) -> object:
+    """Return the QoS a probe subscribes to a node output of `msg_type` with."""
+    return IMAGE_QOS if msg_type is Image else 10
 
 
 def header(sec: int, nanosec: int = 0, frame_id: str = 'camera_optical') -> Header:
@@ -43,7 +50,7 @@ def image_message(pixels: np.ndarray, encoding: str, stamp: Header) -> Image:
     """Return a sensor_msgs/Image of `pixels`."""
     fields = encode_image(pixels, encoding)
     return Image(header=stamp, height=fields.height, width=fields.width, encoding=encoding,
-                 is_bigendian=0, step=fields.step, data=fields.data)
+                 is_bigendian=0, step=fields.step, data=bytes(fields.data))
 
 
 def compressed_message(image_bgr: np.ndarray, stamp: Header) -> CompressedImage:
@@ -96,7 +103,7 @@ class Probe:
         """Subscribe to `node`'s outputs `names` (keys of OUTPUTS, 'diagnostics', 'rosout')."""
         topics = {'diagnostics': (DiagnosticArray, '/diagnostics', 10),
                   'rosout': (Log, '/rosout', ROSOUT_QOS)}
-        topics.update({name: (msg_type, private_topic(node, name), 10)
+        topics.update({name: (msg_type, private_topic(node, name), output_qos(msg_type))
                        for name, msg_type in OUTPUTS.items()})
         return {name: self.subscribe(*topics[name]) for name in names}
 

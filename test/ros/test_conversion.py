@@ -8,8 +8,8 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from looptrans_ros.conversion import (Bridge, check_bridge, CODEC_ONLY, depth_to_metres,
-                                      image_to_bgr8, load_bridge, sample_pixels)
-from looptrans_ros.image_codec import decode_image, ENCODINGS, fields_of, to_bgr8
+                                      image_to_colour, load_bridge, sample_pixels)
+from looptrans_ros.image_codec import decode_image, ENCODINGS, fields_of, to_colour
 from looptrans_ros.messages import MessageBuilder
 
 ALL_ENCODINGS = list(ENCODINGS)
@@ -70,9 +70,10 @@ def test_both_paths_write_and_read_the_same_images(every_path, encoding):
     for name, message in messages.items():
         assert isinstance(message, Image) and message.header.frame_id == 'camera', name
         assert np.array_equal(decode_image(fields_of(message)), pixels), name
-        expected = to_bgr8(pixels, encoding)
+        expected, order = to_colour(pixels, encoding)
         for reader, bridge in every_path.items():
-            assert np.array_equal(image_to_bgr8(message, bridge), expected), (name, reader)
+            colour, got = image_to_colour(message, bridge)
+            assert got == order and np.array_equal(colour, expected), (name, reader)
 
 
 @pytest.mark.parametrize('encoding', ['16UC1', '32FC1'])

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from node_harness import Probe
+from node_harness import IMAGE_QOS, Probe
 import pytest
 import rclpy
 from rclpy.context import Context
@@ -26,7 +26,7 @@ def wait_for_heatmap() -> None:
     rclpy.init(context=context)
     probe = Probe([], context=context)
     try:
-        heatmaps = probe.subscribe(Image, '/looptrans_grounding/heatmap')
+        heatmaps = probe.subscribe(Image, '/looptrans_grounding/heatmap', IMAGE_QOS)
         probe.spin_until(lambda: heatmaps, 'a heat map from the launched node')
     finally:
         probe.close()

@@ -14,7 +14,7 @@ from launch_testing.actions import ReadyToTest
 import launch_testing.asserts
 from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
-from node_harness import Probe
+from node_harness import output_qos, Probe
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
@@ -64,7 +64,7 @@ class TestGroundingThroughTopics(unittest.TestCase):
         self.probe.unsubscribe_all()
 
     def subscribe(self, msg_type, name: str) -> list:
-        return self.probe.subscribe(msg_type, f'{NODE}/{name}')
+        return self.probe.subscribe(msg_type, f'{NODE}/{name}', output_qos(msg_type))
 
     def action(self) -> str:
         response = self.probe.call(GetParameters, f'{NODE}/get_parameters',

@@ -3,8 +3,11 @@ import threading
 import tracemalloc
 
 from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import State, Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
-from node_harness import (camera_info, compressed_message, header, image_message,
+from node_harness import (camera_info, compressed_message, header, image_message, IMAGE_QOS,
                           private_topic, Probe, warnings_of)
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from sensor_msgs.msg import Image
 
 from looptrans_core.checkpoints import CheckpointError
 from looptrans_ros import node as node_module
+from looptrans_ros import outputs
 from looptrans_ros.image_codec import decode_image, fields_of
 from looptrans_ros.node import GroundingNode
 from looptrans_ros.projection import back_project, Intrinsics
@@ -32,10 +36,10 @@ class GatedGrounder:
     def __getattr__(self, name):
         return getattr(self.grounder, name)
 
-    def ground(self, *args, **kwargs):
+    def ground_batch(self, *args, **kwargs):
         self.calls += 1
         assert self.gate.wait(timeout=60.0), 'the test never opened the gate'
-        return self.grounder.ground(*args, **kwargs)
+        return self.grounder.ground_batch(*args, **kwargs)
 
 
 @pytest.fixture
@@ -67,7 +71,7 @@ def make_node(monkeypatch, tiny_grounder, ros_context):
 
 def test_frame_in_heatmap_and_peaks_out_with_the_input_header(make_node, scene, monkeypatch):
     overlays = []
-    monkeypatch.setattr(node_module, 'render_overlay', lambda *a, **k: overlays.append(a))
+    monkeypatch.setattr(outputs, 'render_overlay', lambda *a, **k: overlays.append(a))
     node, probe = make_node()
     out = probe.outputs(node, 'heatmap', 'peaks', 'rosout')
     probe.publish('/image', image_message(scene[..., ::-1].copy(), 'rgb8', header(7, 5)))
@@ -135,7 +139,7 @@ def test_burst_while_inference_is_slow_keeps_the_newest(make_node, tiny_grounder
     gated = GatedGrounder(tiny_grounder)
     node, probe = make_node(grounder=gated, image_qos='reliable')
     out = probe.outputs(node, 'peaks')
-    slot = node.pipeline.slot
+    counts = node.pipeline.counts
     frame = np.zeros((120, 160, 3), np.uint8)
     probe.publish('/image', image_message(frame, 'bgr8', header(1000)))
     try:
@@ -145,14 +149,15 @@ def test_burst_while_inference_is_slow_keeps_the_newest(make_node, tiny_grounder
         for index in range(100):
             frame[:, :, 0] = index
             probe.publish('/image', image_message(frame, 'bgr8', header(index + 1)))
-            probe.spin_until(lambda: slot.received == index + 2, f'frame {index + 1} to arrive')
+            probe.spin_until(lambda: counts().received == index + 2,
+                             f'frame {index + 1} to arrive')
         growth = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
         gated.gate.set()
     probe.spin_until(lambda: len(out['peaks']) == 2, 'the first and the newest frame')
     assert [message.header.stamp.sec for message in out['peaks']] == [1000, 100]
-    assert (slot.received, slot.dropped, gated.calls) == (101, 99, 2)
+    assert (counts().received, counts().dropped, gated.calls) == (101, 99, 2)
     assert growth < 5 * frame.nbytes, f'memory grew by {growth} bytes over a 100-frame burst'
 
 
@@ -168,7 +173,7 @@ def test_malformed_frames_are_counted_and_the_node_lives_on(make_node, scene):
     bad[1].encoding = 'yuv422'
     for count, message in enumerate(bad, start=1):
         probe.publish('/image', message)
-        probe.spin_until(lambda: node.pipeline.stats.snapshot(0, 0).rejected == count,
+        probe.spin_until(lambda: node.pipeline.counts().rejected == count,
                          f'{count} rejected frame(s)')
     probe.publish('/image', image_message(scene, 'bgr8', header(3)))
     probe.spin_until(lambda: out['peaks'], 'peaks of the good frame')
@@ -183,27 +188,24 @@ def test_malformed_frames_are_counted_and_the_node_lives_on(make_node, scene):
                          f'a warning with {expected!r} on /rosout')
 
 
-def ground_with_depth(make_node, scene, depth_message) -> dict:
-    """Send K, `depth_message` and then a frame stamped 5 s to a depth-enabled node.
+def ground_with_depth(make_node, scene, depth_message, image_stamp=header(5)) -> tuple:
+    """Send K, `depth_message` and a frame stamped `image_stamp` to a depth-enabled node.
 
-    Returns the outputs the probe received: peaks, peak_point, markers.
+    Returns (probe, outputs): the probe's lists of peaks, peak_point and markers.
     """
     node, probe = make_node(use_depth=True)
     out = probe.outputs(node, 'peaks', 'peak_point', 'markers')
-    stamp = depth_message.header.stamp.sec
     probe.publish('/camera_info', camera_info(header(5), K))
     probe.publish('/depth', depth_message)
-    probe.spin_until(lambda: node.pipeline.intrinsics is not None
-                     and node.pipeline.depth.match(stamp, 0.0) is not None, 'depth and K')
-    probe.publish('/image', image_message(scene, 'bgr8', header(5)))
-    probe.spin_until(lambda: out['peaks'] and out['markers'], 'peaks and markers')
-    probe.spin_for(0.2)
-    return out
+    probe.publish('/image', image_message(scene, 'bgr8', image_stamp))
+    return probe, out
 
 
 def test_depth_gives_peaks_positions(make_node, scene):
     depth = np.full(scene.shape[:2], 1500, np.uint16)
-    out = ground_with_depth(make_node, scene, image_message(depth, '16UC1', header(5)))
+    probe, out = ground_with_depth(make_node, scene, image_message(depth, '16UC1', header(5)))
+    probe.spin_until(lambda: out['peaks'] and out['markers'] and out['peak_point'],
+                     "peaks, markers and the best peak's point")
     best = out['peaks'][0].points[0]
     expected = back_project(best.u, best.v, 1.5, Intrinsics.from_k(K))
     assert best.has_position
@@ -215,11 +217,14 @@ def test_depth_gives_peaks_positions(make_node, scene):
     assert markers[0].action == markers[0].DELETEALL and markers[1].type == markers[1].SPHERE
 
 
-def test_depth_too_far_in_time_gives_no_positions(make_node, scene):
+def test_colour_waits_for_depth_within_the_slop(make_node, scene):
     depth = np.full(scene.shape[:2], 1.0, np.float32)
-    out = ground_with_depth(make_node, scene, image_message(depth, '32FC1', header(4)))
-    assert not any(point.has_position for point in out['peaks'][0].points)
-    assert not out['peak_point']
+    probe, out = ground_with_depth(make_node, scene, image_message(depth, '32FC1', header(4)))
+    probe.spin_for(1.0)
+    assert not out['peaks'], 'a frame was grounded without depth within depth_tolerance_s'
+    probe.publish('/depth', image_message(depth, '32FC1', header(5)))
+    probe.spin_until(lambda: out['peaks'], 'peaks once depth of the same stamp came')
+    assert out['peaks'][0].header.stamp.sec == 5 and out['peaks'][0].points[0].has_position
 
 
 def test_compressed_input(make_node, scene):
@@ -235,7 +240,7 @@ def test_compressed_input(make_node, scene):
     garbage = compressed_message(scene, header(10))
     garbage.data = b'garbage'
     probe.publish('/image/compressed', garbage)
-    probe.spin_until(lambda: node.pipeline.stats.snapshot(0, 0).rejected == 1, 'a rejection')
+    probe.spin_until(lambda: node.pipeline.counts().rejected == 1, 'a rejection')
 
 
 def test_namespace_and_remapped_image_topic(make_node, tiny_grounder, scene, monkeypatch):
@@ -250,6 +255,8 @@ def test_namespace_and_remapped_image_topic(make_node, tiny_grounder, scene, mon
         probe.spin_until(lambda: out['peaks'], 'peaks on /robot/looptrans_grounding/peaks')
         assert out['peaks'][0].header.stamp.sec == 6
         assert probe.node.count_publishers('/robot/looptrans_grounding/heatmap') == 1
+        probe.spin_until(lambda: '/robot/set_affordance' in dict(
+            probe.node.get_service_names_and_types()), 'set_affordance in the namespace')
     finally:
         probe.close()
         node.destroy_node()
@@ -258,8 +265,8 @@ def test_namespace_and_remapped_image_topic(make_node, tiny_grounder, scene, mon
 def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, tiny_grounder, scene):
     gated = GatedGrounder(tiny_grounder)
     node, probe = make_node(grounder=gated, image_qos='reliable', camera_names=['left', 'right'])
-    heatmaps = {camera: probe.subscribe(Image, private_topic(node, f'{camera}/heatmap'))
-                for camera in ('left', 'right')}
+    heatmaps = {camera: probe.subscribe(Image, private_topic(node, f'{camera}/heatmap'),
+                                        IMAGE_QOS) for camera in ('left', 'right')}
     assert probe.node.count_subscribers('/image') == 0
     assert probe.node.count_publishers(private_topic(node, 'heatmap')) == 0
     probe.publish('/left/image', image_message(scene, 'bgr8', header(1)))
@@ -267,7 +274,7 @@ def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, tiny_gr
         probe.spin_until(lambda: gated.calls == 1, 'inference on the first left frame')
         probe.publish('/left/image', image_message(scene, 'bgr8', header(2)))
         probe.publish('/right/image', image_message(scene[:24, :32].copy(), 'bgr8', header(3)))
-        probe.spin_until(lambda: node.pipeline.slot.received == 3, 'both frames to arrive')
+        probe.spin_until(lambda: node.pipeline.counts().received == 3, 'both frames to arrive')
     finally:
         gated.gate.set()
     probe.spin_until(lambda: len(heatmaps['left']) == 2 and heatmaps['right'], 'both heat maps')
@@ -275,6 +282,71 @@ def test_two_cameras_grounded_together_each_on_its_own_topics(make_node, tiny_gr
     right = heatmaps['right'][0]
     assert (right.header.stamp.sec, right.height, right.width) == (3, 24, 32)
     assert gated.calls == 2, 'the left and right frames were not grounded in one forward'
+
+
+def test_several_actions_from_one_forward_on_their_own_topics(make_node, tiny_grounder, scene):
+    gated = GatedGrounder(tiny_grounder)
+    gated.gate.set()
+    node, probe = make_node(grounder=gated)
+    response = probe.call(SetAffordance, '/set_affordance',
+                          SetAffordance.Request(actions=['cut', 'hold']))
+    assert response.success, response.message
+    assert node.get_parameter('actions').value == ['cut', 'hold']
+    peaks = {action: probe.subscribe(AffordancePeaks, private_topic(node, f'{action}/peaks'))
+             for action in ('cut', 'hold')}
+    heatmap = probe.subscribe(Image, private_topic(node, 'cut/heatmap'), IMAGE_QOS)
+    probe.publish('/image', image_message(scene, 'bgr8', header(3)))
+    probe.spin_until(lambda: all(peaks.values()) and heatmap, "both actions' outputs")
+    assert [peaks[a][0].action for a in ('cut', 'hold')] == ['cut', 'hold']
+    assert {peaks[a][0].header.stamp.sec for a in peaks} == {3} and gated.calls == 1
+    refused = probe.call(SetAffordance, '/set_affordance',
+                         SetAffordance.Request(actions=['cut', 'fly']))
+    assert not refused.success and "unknown action 'fly'" in refused.message
+    assert set_affordance(probe, 'pour').success
+    assert node.get_parameter('actions').value == []
+
+
+def lifecycle(probe: Probe, transition: int) -> bool:
+    request = ChangeState.Request(transition=Transition(id=transition))
+    return probe.call(ChangeState, '/looptrans_grounding/change_state', request).success
+
+
+def lifecycle_state(probe: Probe) -> int:
+    return probe.call(GetState, '/looptrans_grounding/get_state',
+                      GetState.Request()).current_state.id
+
+
+def test_managed_node_through_the_lifecycle_services(make_node, scene):
+    node, probe = make_node(autostart=False)
+    assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
+    assert probe.node.count_subscribers('/image') == 0
+    assert lifecycle(probe, Transition.TRANSITION_CONFIGURE)
+    assert lifecycle_state(probe) == State.PRIMARY_STATE_INACTIVE
+    assert probe.node.count_subscribers('/image') == 0
+    assert lifecycle(probe, Transition.TRANSITION_ACTIVATE)
+    out = probe.outputs(node, 'peaks')
+    probe.publish('/image', image_message(scene, 'bgr8', header(8)))
+    probe.spin_until(lambda: out['peaks'], 'peaks once active')
+    assert lifecycle(probe, Transition.TRANSITION_DEACTIVATE)
+    probe.spin_until(lambda: probe.node.count_subscribers('/image') == 0,
+                     'the image subscription to go')
+    assert lifecycle(probe, Transition.TRANSITION_CLEANUP)
+    assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
+    assert lifecycle(probe, Transition.TRANSITION_CONFIGURE)
+    assert lifecycle(probe, Transition.TRANSITION_ACTIVATE)
+
+
+def test_bad_checkpoint_fails_configure_and_the_process_stays_up(make_node, monkeypatch):
+    node, probe = make_node(autostart=False)
+
+    def fail(*args, **kwargs):
+        raise CheckpointError('checkpoint not found: /missing.pth')
+    monkeypatch.setattr(node_module, 'load_default_grounder', fail)
+    rosout = probe.outputs(node, 'rosout')['rosout']
+    assert not lifecycle(probe, Transition.TRANSITION_CONFIGURE)
+    assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
+    probe.spin_until(lambda: any('checkpoint not found: /missing.pth' in text for text in
+                                 warnings_of(node, rosout, level=40)), 'the reason on /rosout')
 
 
 def test_depth_with_camera_names_is_refused_at_start_up(make_node):

@@ -1,0 +1,28 @@
+"""The rclpy side of the node's messages: message classes for MessageBuilder, QoS profiles."""
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
+from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
+from rclpy.qos import HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+MESSAGE_TYPES = {cls.__name__: cls for cls in (
+    AffordancePeaks, ColorRGBA, DiagnosticArray, DiagnosticStatus, Duration, Header, Image,
+    InteractionPoint, KeyValue, Marker, MarkerArray, Point, PointStamped, Pose, Quaternion,
+    Vector3)}
+RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
+               'reliable': ReliabilityPolicy.RELIABLE}
+
+
+def image_qos(name: str) -> QoSProfile:
+    """Return the subscription QoS named by the `image_qos` parameter."""
+    if name == 'sensor_data':
+        return qos_profile_sensor_data
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=RELIABILITY[name])
+
+
+def output_qos(name: str) -> QoSProfile:
+    """Return the QoS of the heat map and overlay publishers (`output_qos`): depth 1."""
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=RELIABILITY[name])

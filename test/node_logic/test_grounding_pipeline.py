@@ -1,0 +1,118 @@
+"""The ROS-free pipeline: decode, one forward for every camera and action, settings, counts."""
+from dataclasses import fields
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from looptrans_ros.camera_slots import CameraSlots
+from looptrans_ros.grounding_pipeline import GroundingPipeline
+from looptrans_ros.image_codec import encode_image
+from looptrans_ros.parameters import SPECS
+from looptrans_ros.settings import Settings
+
+
+class CountingGrounder:
+    """Wraps a Grounder and records the images and channel orders of every ground_batch."""
+
+    def __init__(self, grounder) -> None:
+        self.grounder, self.batches = grounder, []
+
+    def __getattr__(self, name):
+        return getattr(self.grounder, name)
+
+    def ground_batch(self, images, *args, channel_order, **kwargs):
+        self.batches.append(list(channel_order))
+        return self.grounder.ground_batch(images, *args, channel_order=channel_order, **kwargs)
+
+
+def message(pixels: np.ndarray, sec: int, encoding: str = 'bgr8') -> SimpleNamespace:
+    """Return an Image-like message of `pixels` (as any message library has it)."""
+    fields_ = encode_image(pixels, encoding)
+    return SimpleNamespace(header=SimpleNamespace(stamp=SimpleNamespace(sec=sec, nanosec=0)),
+                           **vars(fields_))
+
+
+@pytest.fixture
+def pipeline(tiny_grounder):
+    published, warnings = [], []
+    pipeline = GroundingPipeline(CountingGrounder(tiny_grounder), Settings(), published.append,
+                                 warnings.append, cameras=['left', 'right'])
+    return pipeline, published, warnings
+
+
+def test_settings_are_every_runtime_parameter_by_name():
+    runtime = [spec.name for spec in SPECS if not spec.read_only]
+    assert [field.name for field in fields(Settings)] == runtime
+    settings = Settings().updated({'actions': ['cut', 'hold'], 'num_peaks': 1, 'device': 'x'})
+    assert settings.grounded_actions == ('cut', 'hold') and settings.peak_config.num_peaks == 1
+    assert Settings(action='pour').grounded_actions == ('pour',)
+
+
+def test_waiting_frames_of_two_cameras_go_through_one_forward(pipeline, scene):
+    pipeline, published, _ = pipeline
+    small = scene[:24, :32].copy()
+    for sec in (1, 2, 3):
+        pipeline.submit(message(scene, sec), 'left')
+    pipeline.submit(message(small[..., ::-1].copy(), 10, 'rgb8'), 'right')
+    assert pipeline.process(message(scene, 4), 'left') is not None  # takes every waiting frame
+    assert pipeline.grounder.batches == [['bgr', 'rgb']], 'frames keep their channel order'
+    assert [g.camera for g in published] == ['left', 'right']
+    assert published[0].frame.header.stamp.sec == 4
+    assert published[1].results['hold'].heatmap.shape == small.shape[:2]
+    assert np.array_equal(published[1].frame.bgr(), small)
+    counts = pipeline.counts()
+    assert (counts.received, counts.processed, counts.dropped) == (5, 2, 3)
+
+
+def test_several_actions_from_one_forward_with_one_settings_snapshot(pipeline, scene):
+    pipeline, published, _ = pipeline
+    pipeline.settings = Settings(actions=('cut', 'hold'), num_peaks=1)
+    grounding = pipeline.process(message(scene, 1), 'left')
+    assert list(grounding.results) == ['cut', 'hold'] and len(pipeline.grounder.batches) == 1
+    assert all(len(result.peaks) <= 1 for result in grounding.results.values())
+    assert grounding.settings is pipeline.settings
+    assert grounding.positions == {'cut': None, 'hold': None}
+
+
+def test_a_rejected_frame_leaves_the_other_camera_grounded(pipeline, scene):
+    pipeline, published, warnings = pipeline
+    pipeline.submit(message(scene, 1), 'left')
+    bad = message(scene, 2)
+    bad.encoding = 'yuv422'
+    assert pipeline.process(bad, 'right') is None
+    assert [g.camera for g in published] == ['left']
+    assert "rejected a frame: unsupported image encoding 'yuv422'" in warnings[0]
+    assert pipeline.counts().rejected == 1
+
+
+def test_a_failing_step_is_counted_and_the_next_frame_goes_on(pipeline, scene):
+    pipeline, published, warnings = pipeline
+    pipeline.settings = Settings(action='fly')
+    assert pipeline.process(message(scene, 1), 'left') is None
+    assert 'grounding a frame failed' in warnings[0] and pipeline.counts().failed == 1
+    pipeline.settings = Settings()
+    assert pipeline.process(message(scene, 2), 'left') is not None
+
+
+def test_worker_grounds_whichever_cameras_have_frames_and_restarts(pipeline, scene):
+    pipeline, published, _ = pipeline
+    for expected in (1, 2):
+        pipeline.start()
+        try:
+            pipeline.submit(message(scene, expected), 'right')
+            deadline = time.monotonic() + 20.0
+            while len(published) < expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            pipeline.stop()
+    assert [g.camera for g in published] == ['right', 'right']
+
+
+def test_unknown_and_repeated_cameras_are_refused():
+    slots = CameraSlots(['left'])
+    with pytest.raises(ValueError, match="unknown camera 'top'; cameras: \\['left'\\]"):
+        slots.put('top', object())
+    with pytest.raises(ValueError, match='distinct'):
+        CameraSlots(['left', 'left'])
