@@ -10,7 +10,6 @@ from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from looptrans_core import Peak
-from looptrans_ros.conversion import Bridge, CODEC_ONLY
 from looptrans_ros.image_codec import encode_image
 from looptrans_ros.projection import Point3
 
@@ -41,20 +40,18 @@ class MessageBuilder:
         types: message classes by short name ('Image', 'Point', 'InteractionPoint', ...).
         byte_sequence: turns bytes into the value a uint8[] field takes (array.array for
             rclpy, a numpy array for rosbags).
-        bridge: the checked cv_bridge; images in the encodings it converts are built with it,
-            all others with the codec.
+
+    Output images are always built by the codec, not cv_bridge: the codec's byte view is copied
+    once (by `byte_sequence`), where cv_bridge's Python layer copies twice (`tobytes`, then
+    `frombytes`); the values are the same (test/ros/test_conversion.py).
     """
 
-    def __init__(self, types: Mapping[str, Any], byte_sequence: Callable[[bytes], Any],
-                 bridge: Bridge = CODEC_ONLY) -> None:
+    def __init__(self, types: Mapping[str, Any], byte_sequence: Callable[[bytes], Any]) -> None:
         self.types = types
         self.byte_sequence = byte_sequence
-        self.bridge = bridge
 
     def image(self, header: Any, pixels: np.ndarray, encoding: str) -> Any:
         """sensor_msgs/Image of an array laid out as `encoding`, with `header`."""
-        if self.bridge.converts(encoding):
-            return self.bridge.cv_bridge.cv2_to_imgmsg(pixels, encoding=encoding, header=header)
         fields = encode_image(pixels, encoding)
         return self.types['Image'](header=header, height=fields.height, width=fields.width,
                                    encoding=fields.encoding, is_bigendian=fields.is_bigendian,

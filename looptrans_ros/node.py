@@ -75,7 +75,7 @@ class GroundingNode(LifecycleNode):
         self.publishers_by_name: Dict[str, Any] = {}
         self.inputs: List[Any] = []
         self.bridge = load_bridge()
-        self.builder = MessageBuilder(MESSAGE_TYPES, byte_array, self.bridge)
+        self.builder = MessageBuilder(MESSAGE_TYPES, byte_array)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if self.parameters()['autostart']:
             self.autostart()

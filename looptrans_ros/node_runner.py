@@ -25,13 +25,13 @@ def run_node(make_node: Callable[[], Any], args: Optional[Sequence[str]] = None,
     (a ValueError from its constructor, e.g. a missing checkpoint or a bad parameter).
     """
     import rclpy
-    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
     rclpy.init(args=args)
     node = executor = None
     try:
         node = make_node()
-        executor = MultiThreadedExecutor()
+        executor = SingleThreadedExecutor()  # callbacks are short: see GroundingNode
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

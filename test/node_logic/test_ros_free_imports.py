@@ -1,4 +1,5 @@
 """Every looptrans_ros module but the two nodes imports where rclpy and ROS messages do not."""
+import ast
 import importlib
 from pathlib import Path
 import sys
@@ -19,3 +20,15 @@ def test_modules_import_without_ros(monkeypatch):
     for module in modules:
         importlib.import_module(f'looptrans_ros.{module}')
     assert len(modules) >= 12
+
+
+def test_looptrans_ros_uses_only_the_public_api_of_looptrans_core():
+    deep = []
+    for path in sorted((ROOT / 'looptrans_ros').glob('*.py')):
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = ([node.module or ''] if isinstance(node, ast.ImportFrom)
+                       else [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                       else [])
+            deep += [f'{path.name}: {module}' for module in modules
+                     if module.startswith('looptrans_core.')]
+    assert not deep, f'imports below looptrans_core (export them in its __init__): {deep}'
