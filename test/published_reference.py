@@ -4,7 +4,7 @@ It reads a published-format state dict (keys `vit_model.*`, `aff_proj.*`, `pixel
 `aff_fc.*`) and follows the DINO ViT's `get_last_key` and LoopTrans's `test_forward` step by step
 with plain tensor operations, sharing no code with looptrans_core.
 """
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,11 @@ def _block(x: Tensor, state: Dict[str, Tensor], prefix: str, heads: int) -> Tens
 
 def last_key(images: Tensor, state: Dict[str, Tensor], heads: int) -> Tensor:
     """DINO `get_last_key`: the last block's keys, (B, heads, N, head_dim), CLS included."""
+    return last_query_key(images, state, heads)[1]
+
+
+def last_query_key(images: Tensor, state: Dict[str, Tensor], heads: int) -> Tuple[Tensor, Tensor]:
+    """Return the last block's queries and keys, each (B, heads, N, head_dim), CLS included."""
     vit = {k[len('vit_model.'):]: v for k, v in state.items() if k.startswith('vit_model.')}
     x = F.conv2d(images, vit['patch_embed.proj.weight'], vit['patch_embed.proj.bias'], stride=16)
     x = x.flatten(2).transpose(1, 2)
@@ -45,7 +50,7 @@ def last_key(images: Tensor, state: Dict[str, Tensor], heads: int) -> Tensor:
     qkv = _linear(_layer_norm(x, vit, f'blocks.{depth - 1}.norm1'), vit,
                   f'blocks.{depth - 1}.attn.qkv')
     qkv = qkv.reshape(batch, tokens, 3, heads, channels // heads).permute(2, 0, 3, 1, 4)
-    return qkv[1]
+    return qkv[0], qkv[1]
 
 
 def _conv_block(x: Tensor, state: Dict[str, Tensor], prefix: str) -> Tensor:

@@ -42,7 +42,8 @@ class TrainingStep(nn.Module):
         with torch.no_grad():
             parts = model.cluster(ego_feat.keys)
             masks = pseudo_masks(parts, minmax_scale(ego_feat.cls_attention),
-                                 minmax_scale(ego_cams[rows, labels]), self.weights.fg_threshold)
+                                 minmax_scale(ego_cams[rows, labels]), self.weights.fg_threshold,
+                                 self.weights.pseudo_mask)
         exo_keys = _key_maps(exo_feat.keys, exo_feat.grid).view(batch, num_exo, -1,
                                                                 *exo_feat.grid)
         num_affordances = model.num_affordances
