@@ -9,6 +9,7 @@ import yaml
 
 from looptrans_core import cli
 from looptrans_core.checkpoints import load_checkpoint
+from looptrans_core.data.agd20k import AGD20KTrainSet
 from looptrans_core.model.cluster import PartCluster
 from looptrans_core.train.cluster_io import freeze_cluster
 from looptrans_core.train.config import load_config, LossConfig, OptimConfig, to_dict
@@ -66,11 +67,31 @@ def test_optimizer_groups(step):
     assert by_lr[1e-2] == 1 and by_lr[2e-2] == 1
 
 
-def test_published_recipe_file_equals_defaults():
-    seen = load_config('config/train_seen.yaml')
-    assert to_dict(seen) == to_dict(load_config())
+def flat(config) -> dict:
+    """Every setting of a config as 'section.key' (or 'key') -> value."""
+    items = {}
+    for name, value in to_dict(config).items():
+        if isinstance(value, dict):
+            items.update({f'{name}.{key}': setting for key, setting in value.items()})
+        else:
+            items[name] = value
+    return items
+
+
+def test_published_recipe_is_one_switch_and_differs_from_ours_only_where_published_does():
+    seen, ours = load_config('config/train_seen.yaml'), load_config()
+    assert flat(seen) == flat(load_config(None, ['recipe=published']))
+    differing = {key for key, value in flat(seen).items() if flat(ours)[key] != value}
+    assert differing == {'recipe', 'select_on', 'deterministic', 'data.val_fraction'}
+    assert seen.select_on == 'test' and seen.data.val_fraction == 0.0 and seen.deterministic
+    assert seen.loss.pseudo_mask == ours.loss.pseudo_mask == 'published'
     assert seen.optim.lr == 1e-3 and seen.batch_size == 16 and seen.epochs == 5
-    assert load_config('config/train_unseen.yaml').data.divide == 'Unseen'
+    unseen = flat(load_config('config/train_unseen.yaml'))
+    assert unseen == {**flat(seen), 'data.divide': 'Unseen'}
+    with pytest.raises(ValueError, match='recipe: published sets data.val_fraction: 0.0'):
+        load_config('config/train_seen.yaml', ['data.val_fraction=0.1'])
+    assert load_config('config/train_seen.yaml', ['recipe=ours', 'select_on=validation',
+                                                  'data.val_fraction=0.1']).recipe == 'ours'
 
 
 def test_overrides_and_errors(tmp_path):
@@ -82,6 +103,10 @@ def test_overrides_and_errors(tmp_path):
         load_config(None, ['epochs'])
     with pytest.raises(ValueError, match='select_on'):
         load_config(None, ['select_on=best'])
+    with pytest.raises(ValueError, match="loss.pseudo_mask must be one of .'published', 'robust'"):
+        load_config(None, ['loss.pseudo_mask=best'])
+    with pytest.raises(ValueError, match='recipe must be one of'):
+        load_config(None, ['recipe=paper'])
 
 
 def train(*args) -> int:
@@ -107,6 +132,22 @@ def test_train_end_to_end(mini_root, tiny_cluster_file, tmp_path):  # noqa: F811
     assert metadata.training_config['model']['backbone'] == 'vit_tiny_test'
     assert metadata.cluster_forward == 'corrected' and model.cluster is not None
     assert train('--data-root', str(mini_root), '--out', str(out)) == 2  # refuses to overwrite
+
+
+def test_published_recipe_trains_on_every_sample_and_keeps_the_best_test_kld(
+        mini_root, tiny_cluster_file, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(torch.backends.cudnn, 'deterministic', False)
+    out = tmp_path / 'published'
+    assert train('--config', 'config/train_seen.yaml', '--data-root', str(mini_root), '--out',
+                 str(out), 'epochs=2', *tiny_overrides(tiny_cluster_file)) == 0
+    samples = len(AGD20KTrainSet(mini_root, 'Seen'))
+    log = (out / 'train.log').read_text()
+    assert f'recipe published: training {samples} samples (0 held out)' in log
+    assert 'pseudo masks published' in log and 'corrected-forward cluster file' in log
+    history = json.loads((out / 'history.json').read_text())
+    assert not any('val_loss' in record for record in history)
+    assert history[-1]['best_epoch'] == min(history, key=lambda r: r['KLD'])['epoch']
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
 
 
 def test_resume_reproduces_the_next_epoch(mini_root, tiny_cluster_file, tmp_path):  # noqa: F811

@@ -35,15 +35,15 @@ class TrainingData:
 
 
 def epoch_loader(dataset: AGD20KTrainSet, config: TrainConfig, epoch: int,
-                 dist: DistInfo = DistInfo(), shuffle: bool = True) -> DataLoader:
-    """Return a loader whose order and samples depend only on (seed, epoch, rank)."""
+                 dist: DistInfo = DistInfo()) -> DataLoader:
+    """Return a shuffling loader whose order and samples depend only on (seed, epoch, rank)."""
     dataset.set_epoch(epoch)
     generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
     if dist.enabled:
-        sampler = DistributedSampler(dataset, dist.world_size, dist.rank, shuffle, config.seed)
+        sampler = DistributedSampler(dataset, dist.world_size, dist.rank, True, config.seed)
         sampler.set_epoch(epoch)
     else:
-        sampler = RandomSampler(dataset, generator=generator) if shuffle else None
+        sampler = RandomSampler(dataset, generator=generator)
     return DataLoader(dataset, config.batch_size, sampler=sampler,
                       num_workers=config.data.num_workers, generator=generator,
                       pin_memory=torch.cuda.is_available(), drop_last=False)

@@ -10,13 +10,14 @@ from tqdm import tqdm
 
 from looptrans_core.affordances import affordances_for_divide
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
-from looptrans_core.device import autocast, resolve_device, resolve_precision
+from looptrans_core.device import autocast, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.train import report
 from looptrans_core.train.cluster_io import load_cluster_file
 from looptrans_core.train.config import save_config, to_dict, TrainConfig
 from looptrans_core.train.data import epoch_loader, evaluate_epoch, TrainingData
-from looptrans_core.train.distributed import barrier, DistInfo
+from looptrans_core.train.distributed import (barrier, broadcast_buffers, DistInfo,
+                                              gather_values, process_device, sum_values)
 from looptrans_core.train.optim import build_optimizer
 from looptrans_core.train.state import (load_resume, RESUME_FILE, rng_state, save_resume,
                                         seed_everything, set_rng_state)
@@ -50,10 +51,9 @@ def do_train(config: TrainConfig, run_dir: Path, resume: bool = False,
              dist: DistInfo = DistInfo()) -> RunState:
     """Train as `config` says, writing everything into `run_dir`; returns the final state."""
     # 1. Device, seeds, folder, log.
-    device = resolve_device(f'cuda:{dist.local_rank}' if dist.enabled and config.device != 'cpu'
-                            else config.device)
+    device = process_device(config.device, dist)
     dtype = resolve_precision(config.precision)
-    seed_everything(config.seed + dist.rank)
+    seed_everything(config.seed + dist.rank, config.deterministic)
     run_dir.mkdir(parents=True, exist_ok=True)
     logger = report.make_logger(run_dir) if dist.is_main else None
     # 2. Model, optimiser, data.
@@ -69,19 +69,22 @@ def do_train(config: TrainConfig, run_dir: Path, resume: bool = False,
         state = _restore(run_dir, model, optimizer, scheduler)
     elif dist.is_main:
         save_config(config, run_dir / CONFIG_FILE)
-    held_out = len(data.val) if data.val is not None else 0
-    _log(logger, f'training {len(data.train)} samples ({held_out} held out) on {device}, '
-         f'{config.precision}, epochs {state.epoch + 1}..{config.epochs}')
+    _log_start(logger, config, data, model, device, dist, state)
     # 4. Epochs: train, evaluate, select, save.
     while state.epoch < config.epochs:
         model.train()
-        train_loss = _train_epoch(wrapped, optimizer, scaler, data, config, state.epoch, dist,
-                                  device, dtype, logger)
+        totals = _train_epoch(wrapped, optimizer, scaler, data, config, state.epoch, dist,
+                              device, dtype, logger)
         scheduler.step()
         state.epoch += 1
+        train_loss = _mean_over_ranks(totals, dist, device, logger)
+        record = {'epoch': state.epoch, 'train_loss': train_loss}
+        broadcast_buffers(model, dist)
+        if data.val is not None:
+            record['val_loss'] = validation_loss(step, data.val, config, device, dtype, dist)
         if dist.is_main:
-            record = {'epoch': state.epoch, 'train_loss': train_loss}
-            record.update(_measure(step, data, config, device, dtype))
+            if config.evaluate_every_epoch:
+                record.update(evaluate_epoch(model, data, config, device))
             _select_and_save(model, config, run_dir, state, record, logger)
             save_resume(run_dir / RESUME_FILE, _resume_dict(model, optimizer, scheduler, state))
         barrier(dist)
@@ -90,10 +93,23 @@ def do_train(config: TrainConfig, run_dir: Path, resume: bool = False,
     return state
 
 
+def _log_start(logger, config: TrainConfig, data: TrainingData, model: LoopTrans,
+               device: torch.device, dist: DistInfo, state: RunState) -> None:
+    held_out = len(data.val) if data.val is not None else 0
+    forward = model.cluster.forward_mode
+    _log(logger, f'recipe {config.recipe}: training {len(data.train)} samples ({held_out} held '
+         f'out) on {device} x {dist.world_size} process(es), {config.precision}, pseudo masks '
+         f'{config.loss.pseudo_mask}, cluster forward {forward}, best by {config.select_on}, '
+         f'epochs {state.epoch + 1}..{config.epochs}')
+    if config.recipe == 'published' and forward != 'published':
+        _log(logger, f'warning: recipe published with a {forward}-forward cluster file; the '
+             "published run uses the authors' cluster_seen.pth / cluster_unseen.pth")
+
+
 def _train_epoch(wrapped, optimizer, scaler, data: 'TrainingData', config: TrainConfig,
                  epoch: int, dist: DistInfo, device: torch.device, dtype: torch.dtype,
-                 logger) -> float:
-    """One pass over the training samples; returns the mean total loss."""
+                 logger) -> List[float]:
+    """One pass over this process's share of the samples; returns [sum of losses, steps]."""
     loader = epoch_loader(data.train, config, epoch, dist)
     total, steps = 0.0, 0
     bar = tqdm(loader, desc=f'epoch {epoch + 1}/{config.epochs}', unit='batch',
@@ -110,21 +126,31 @@ def _train_epoch(wrapped, optimizer, scaler, data: 'TrainingData', config: Train
         total, steps = total + loss.item(), steps + 1
         bar.set_postfix(loss=f'{loss.item():.3f}')
         if steps % config.log_every == 0:
-            parts = ' '.join(f'{k} {v.item():.3f}' for k, v in losses.items())
-            _log(logger, f'epoch {epoch + 1} step {steps}/{len(loader)} loss {loss.item():.3f} '
-                 f'({parts}) lr {optimizer.param_groups[0]["lr"]:.2e}')
-    return total / max(steps, 1)
+            _log_step(logger, {'loss': loss, **losses}, dist, device,
+                      f'epoch {epoch + 1} step {steps}/{len(loader)}',
+                      optimizer.param_groups[0]['lr'])
+    return [total, steps]
 
 
-def _measure(step: TrainingStep, data: 'TrainingData', config: TrainConfig,
-             device: torch.device, dtype: torch.dtype) -> Dict[str, float]:
-    """Held-out loss and test metrics of the current weights."""
-    record = {}
-    if data.val is not None:
-        record['val_loss'] = validation_loss(step, data.val, config, device, dtype)
-    if config.evaluate_every_epoch:
-        record.update(evaluate_epoch(step.model, data, config, device))
-    return record
+def _log_step(logger, losses: Dict[str, torch.Tensor], dist: DistInfo, device: torch.device,
+              where: str, lr: float) -> None:
+    """Log this step's losses averaged over the processes (every process must call it)."""
+    sums = sum_values([value.item() for value in losses.values()], dist, device)
+    means = {name: value / dist.world_size for name, value in zip(losses, sums)}
+    parts = ' '.join(f'{k} {v:.3f}' for k, v in means.items() if k != 'loss')
+    _log(logger, f'{where} loss {means["loss"]:.3f} ({parts}) lr {lr:.2e}')
+
+
+def _mean_over_ranks(totals: List[float], dist: DistInfo, device: torch.device,
+                     logger) -> float:
+    """Mean training loss over every step of every process; logs each process's mean."""
+    per_rank = gather_values(totals, dist, device)
+    mean = sum(total for total, _ in per_rank) / max(sum(steps for _, steps in per_rank), 1)
+    if dist.enabled:
+        ranks = ' '.join(f'{total / max(steps, 1):.6f}' for total, steps in per_rank)
+        _log(logger, f'train loss {mean:.6f} = mean over {dist.world_size} processes '
+             f'(per process: {ranks})')
+    return mean
 
 
 def _select_and_save(model: LoopTrans, config: TrainConfig, run_dir: Path, state: RunState,

@@ -32,11 +32,18 @@ def set_rng_state(state: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (all devices)."""
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed python, numpy and torch (all devices).
+
+    `deterministic` also sets cudnn.deterministic = True and cudnn.benchmark = False, as the
+    published `set_seed` does; otherwise cuDNN keeps its settings.
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    if deterministic:
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
 
 
 def save_resume(path: Path, state: Dict[str, Any]) -> None:
