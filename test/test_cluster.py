@@ -1,12 +1,19 @@
-"""The part-cluster module: both forwards, loading from state dicts and checkpoints."""
+"""The part-cluster module: both forwards, loading, checkpoints and the train-cluster command."""
 import pytest
 import torch
 import torch.nn.functional as F
+from train_fixtures import mini_root  # noqa: F401
+import yaml
 
+from looptrans_core import cli
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint, save_checkpoint
 from looptrans_core.model.cluster import cluster_from_state, PartCluster
 from looptrans_core.train.cluster_io import load_cluster_file, save_cluster_file
+from looptrans_core.train.cluster_train import (CLUSTER_CONFIG_FILE, CLUSTER_FILE,
+                                                ClusterTrainConfig)
+from looptrans_core.train.config import load_config, to_dict
 from model_factory import make_tiny_model
+from synth_fixtures import synth_root  # noqa: F401
 
 
 def reference_forward(cluster: PartCluster, keys: torch.Tensor, update_reads: bool):
@@ -114,3 +121,27 @@ def test_published_state_dict_with_cluster_loads_published_forward(tmp_path):
     assert metadata.cluster_forward == 'published'
     assert loaded.cluster.forward_mode == 'published'
     assert torch.equal(loaded.cluster.tokens.weight, model.cluster.tokens.weight)
+
+
+def test_train_cluster_command_resolves_config_flags_and_overrides(mini_root, tmp_path):  # noqa
+    config = tmp_path / 'cluster.yaml'
+    config.write_text(yaml.safe_dump({'backbone': 'vit_tiny_test', 'num_layers': 3, 'epochs': 1,
+                                      'batch_size': 4, 'lr': 0.5, 'num_workers': 0}))
+    out = tmp_path / 'out'
+    assert cli.main(['train-cluster', '--config', str(config), '--data-root', str(mini_root),
+                     '--out', str(out), '--layers', '1', '--backbone-weights', 'none',
+                     '--device', 'cpu', 'lr=1e-3', '--set', 'seed=3']) == 0
+    saved = load_config(out / CLUSTER_CONFIG_FILE, kind=ClusterTrainConfig)
+    expected = ClusterTrainConfig(str(mini_root), backbone='vit_tiny_test', backbone_weights=None,
+                                  num_layers=1, epochs=1, batch_size=4, lr=1e-3, seed=3,
+                                  device='cpu', num_workers=0)
+    assert to_dict(saved) == to_dict(expected)
+    assert len(load_cluster_file(out / CLUSTER_FILE, dim=64).cross_attn_layers) == 1
+
+
+def test_train_cluster_command_refuses_bad_settings_by_name(mini_root, tmp_path, capsys):  # noqa
+    assert cli.main(['train-cluster', '--data-root', str(mini_root), '--out', str(tmp_path),
+                     'num_layer=2']) == 2
+    assert "unknown config key(s) ['num_layer']" in capsys.readouterr().err
+    assert cli.main(['train-cluster', '--out', str(tmp_path), 'epochs=2']) == 2
+    assert 'no data root' in capsys.readouterr().err

@@ -6,12 +6,15 @@ import pytest
 import safetensors
 import torch
 from train_fixtures import mini_root  # noqa: F401
+import yaml
 
 from looptrans_core.cli import main
 from looptrans_core.model.backbone import create_vit, extract_features
 from looptrans_core.model.backbone_registry import get_backbone_config
+from looptrans_core.train.config import load_config, to_dict
 from looptrans_core.train.pretrain_backbone import (BACKBONE_FILE, object_images,
-                                                    pretrain_backbone, PretrainConfig)
+                                                    pretrain_backbone, PRETRAIN_CONFIG_FILE,
+                                                    PretrainConfig)
 from synth_fixtures import synth_root  # noqa: F401
 
 
@@ -27,6 +30,8 @@ def test_pretrain_lowers_the_loss_and_writes_a_loadable_backbone(mini_root, tmp_
                             device='cpu')
     history = pretrain_backbone(config, tmp_path)
     assert history[-1][0] < history[0][0]
+    saved = load_config(tmp_path / PRETRAIN_CONFIG_FILE, kind=PretrainConfig)
+    assert to_dict(saved) == to_dict(config)
     path = tmp_path / BACKBONE_FILE
     with safetensors.safe_open(str(path), framework='pt') as handle:
         info = json.loads(handle.metadata()['pretrain'])
@@ -49,8 +54,11 @@ def test_one_object_is_refused(mini_root, tmp_path):  # noqa: F811
         object_images(str(root), 'Seen')
 
 
-def test_command_rejects_zero_epochs(mini_root, tmp_path, capsys):  # noqa: F811
-    assert main(['pretrain-backbone', '--data-root', str(mini_root), '--out', str(tmp_path),
-                 '--epochs', '0']) == 2
-    assert '--epochs and --batch-size must be >= 1, got 0' in capsys.readouterr().err
+def test_zero_epochs_refused_from_flag_file_or_override(mini_root, tmp_path, capsys):  # noqa
+    config = tmp_path / 'pretrain.yaml'
+    config.write_text(yaml.safe_dump({'epochs': 0, 'batch_size': 4}))
+    common = ['pretrain-backbone', '--data-root', str(mini_root), '--out', str(tmp_path)]
+    for extra in (['--epochs', '0'], ['--config', str(config)], ['epochs=0']):
+        assert main([*common, *extra]) == 2
+        assert 'epochs and batch_size must be >= 1, got 0' in capsys.readouterr().err
     assert not (tmp_path / BACKBONE_FILE).exists()

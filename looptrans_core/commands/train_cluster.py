@@ -1,34 +1,38 @@
 """`train-cluster`: train the part-cluster module on AGD20K images without labels."""
 import argparse
+from pathlib import Path
 
-from looptrans_core.cli_args import add_training_arguments, check_training_arguments
-from looptrans_core.model.backbone_registry import DEFAULT_BACKBONE, list_backbones
+from looptrans_core.model.backbone_registry import list_backbones
 from looptrans_core.model.cluster import CLUSTER_FORWARDS
-from looptrans_core.train.cluster_train import CLUSTER_FILE, ClusterTrainConfig, train_cluster
+from looptrans_core.train.cluster_train import (CLUSTER_CONFIG_FILE, CLUSTER_FILE,
+                                                ClusterTrainConfig, train_cluster)
+from looptrans_core.train.config import load_config
+from looptrans_core.train.config_cli import (add_config_arguments, config_overrides, Flag,
+                                             optional_path, RUN_FLAGS)
 
 COMMAND = 'train-cluster'
 HELP = 'train the part-cluster module (modularity loss, no labels) for LoopTrans training'
+FLAGS = {
+    **RUN_FLAGS,
+    '--backbone': Flag('backbone', choices=list_backbones()),
+    '--backbone-weights': Flag('backbone_weights', optional_path,
+                               meaning="'hub', a local DINO file, or 'none' for random"),
+    '--forward': Flag('forward_mode', choices=CLUSTER_FORWARDS),
+    '--layers': Flag('num_layers', int),
+    '--num-workers': Flag('num_workers', int),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `train-cluster`."""
-    defaults = ClusterTrainConfig('')
-    add_training_arguments(parser, CLUSTER_FILE, defaults)
-    parser.add_argument('--backbone', default=DEFAULT_BACKBONE, choices=list_backbones())
-    parser.add_argument('--backbone-weights', default='hub',
-                        help="'hub', a local DINO file, or 'none' for random weights")
-    parser.add_argument('--forward', default=defaults.forward_mode, choices=CLUSTER_FORWARDS)
-    parser.add_argument('--layers', type=int, default=defaults.num_layers)
-    parser.add_argument('--num-workers', type=int, default=defaults.num_workers)
+    parser.add_argument('--out', required=True, type=Path,
+                        help=f'output folder: OUT/{CLUSTER_FILE} and OUT/{CLUSTER_CONFIG_FILE}')
+    add_config_arguments(parser, FLAGS, f'a saved {CLUSTER_CONFIG_FILE}')
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train and write the cluster file."""
-    check_training_arguments(args)
-    weights = None if args.backbone_weights == 'none' else args.backbone_weights
-    config = ClusterTrainConfig(
-        str(args.data_root), args.divide, args.backbone, weights, args.forward, args.layers,
-        args.epochs, args.batch_size, args.lr, args.seed, args.device, args.num_workers)
+    """Resolve the configuration, train and write the cluster file."""
+    config = load_config(args.config, config_overrides(args, FLAGS), ClusterTrainConfig)
     train_cluster(config, args.out)
     print(f'wrote {args.out / CLUSTER_FILE}; train with model.cluster={args.out / CLUSTER_FILE}')
     return 0

@@ -13,16 +13,19 @@ from looptrans_core.model.backbone import create_vit, extract_features
 from looptrans_core.model.backbone_registry import get_backbone_config
 from looptrans_core.model.cluster import PartCluster
 from looptrans_core.train.cluster_io import save_cluster_file
+from looptrans_core.train.config import check_data_root, check_run_size, save_config
 from looptrans_core.train.state import seed_everything
 
 CLUSTER_FILE = 'cluster.safetensors'
+CLUSTER_CONFIG_FILE = 'cluster_config.yaml'
+"""The resolved ClusterTrainConfig, written beside the cluster file (`--config` reads it)."""
 
 
 @dataclass
 class ClusterTrainConfig:
     """How the cluster module is trained."""
 
-    data_root: str  # AGD20K root
+    data_root: str = ''  # AGD20K root (set by --data-root)
     divide: str = 'Seen'  # 'Seen' or 'Unseen'
     backbone: str = 'vit_small_patch16_224'  # registry name; must match LoopTrans training
     backbone_weights: Optional[str] = 'hub'  # 'hub', a local DINO file, or None for random
@@ -35,12 +38,19 @@ class ClusterTrainConfig:
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', 'cuda:N'
     num_workers: int = 4  # DataLoader workers
 
+    def check(self) -> None:
+        """Reject settings that cannot work."""
+        check_data_root(self.data_root)
+        check_run_size(self.epochs, self.batch_size)
+
 
 def train_cluster(config: ClusterTrainConfig, out: Path) -> List[float]:
     """Train a PartCluster on frozen backbone keys; write `out/cluster.safetensors`.
 
-    Returns the mean modularity loss of each epoch.
+    The resolved config goes to `out/cluster_config.yaml`. Returns the mean modularity loss of
+    each epoch.
     """
+    save_config(config, Path(out) / CLUSTER_CONFIG_FILE)
     device = resolve_device(config.device)
     seed_everything(config.seed)
     vit = create_vit(get_backbone_config(config.backbone), config.backbone_weights).to(device)

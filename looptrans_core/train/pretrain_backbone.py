@@ -20,9 +20,12 @@ from torchvision.transforms.v2 import functional as TF
 from looptrans_core.data.agd20k import index_images, read_rgb
 from looptrans_core.device import resolve_device
 from looptrans_core.model.backbone_registry import BackboneConfig, get_backbone_config
+from looptrans_core.train.config import check_data_root, check_run_size, save_config
 from looptrans_core.train.state import seed_everything
 
 BACKBONE_FILE = 'backbone.safetensors'
+PRETRAIN_CONFIG_FILE = 'pretrain_config.yaml'
+"""The resolved PretrainConfig, written beside the backbone file (`--config` reads it)."""
 TRAIN_SUBSETS = ('trainset/exocentric', 'trainset/egocentric')
 LOAD_SIZE = 256
 """Images are held in memory at LOAD_SIZE x LOAD_SIZE; crops are resized to the input size."""
@@ -32,7 +35,7 @@ LOAD_SIZE = 256
 class PretrainConfig:
     """How the backbone is pretrained."""
 
-    data_root: str  # AGD20K-format root (synthetic); only trainset/ images are read
+    data_root: str = ''  # AGD20K-format root (synthetic); only trainset/ images are read
     divide: str = 'Seen'  # 'Seen' or 'Unseen'
     backbone: str = 'vit_tiny_synth'  # registry name of the ViT to pretrain
     epochs: int = 30  # passes over the training images
@@ -42,6 +45,11 @@ class PretrainConfig:
     min_crop: float = 0.35  # smallest random crop, as a fraction of the image area
     seed: int = 0  # seeds the initialisation, the order and the crops
     device: str = 'auto'  # 'auto', 'cpu', 'cuda', 'cuda:N'
+
+    def check(self) -> None:
+        """Reject settings that cannot work."""
+        check_data_root(self.data_root)
+        check_run_size(self.epochs, self.batch_size)
 
 
 def object_images(root: str, divide: str) -> Tuple[List[Path], List[int], Tuple[str, ...]]:
@@ -85,8 +93,10 @@ def augment(images: torch.Tensor, backbone: BackboneConfig, min_crop: float) -> 
 def pretrain_backbone(config: PretrainConfig, out: Path) -> List[Tuple[float, float]]:
     """Pretrain and write `out/backbone.safetensors` (timm keys, no classifier head).
 
-    Returns (mean loss, training accuracy) of each epoch.
+    The resolved config goes to `out/pretrain_config.yaml`. Returns (mean loss, training
+    accuracy) of each epoch.
     """
+    save_config(config, Path(out) / PRETRAIN_CONFIG_FILE)
     device = resolve_device(config.device)
     seed_everything(config.seed)
     backbone = get_backbone_config(config.backbone)
