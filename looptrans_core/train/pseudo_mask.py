@@ -53,9 +53,9 @@ def pseudo_masks(part_scores: torch.Tensor, cls_attention: torch.Tensor,
 
 def _published(parts: torch.Tensor, members: torch.Tensor, foreground: torch.Tensor,
                attention: torch.Tensor, cams: torch.Tensor) -> torch.Tensor:
-    # An empty part's mean attention is NaN and torch.argmin (CPU and CUDA, like the published
-    # per-part loop) returns the first NaN's index: the empty part is taken as background. Kept
-    # on purpose, since this is what the published training does.
+    # An empty part's mean attention is 0 / 0 = NaN, and torch.argmin returns the index of the
+    # first NaN (checked on CPU with torch 2.14, as in the published per-part loop): the empty
+    # part is taken as background. Kept on purpose: it is what the published training does.
     background = _part_means(members, attention).argmin(-1, keepdim=True)
     choice = _ious(members, foreground).scatter(1, background, -1.0).argmax(-1, keepdim=True)
     return parts == choice
