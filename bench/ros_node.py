@@ -30,6 +30,7 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -102,7 +103,8 @@ class Camera:
         """Subscribe to the overlay (the node renders it only then) or stop."""
         if on and self.overlay_subscription is None:
             self.overlay_subscription = self.node.create_subscription(
-                Image, f'{NODE}/overlay', self._on_overlay, 10)
+                Image, f'{NODE}/overlay', self._on_overlay,
+                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
         elif not on and self.overlay_subscription is not None:
             self.node.destroy_subscription(self.overlay_subscription)
             self.overlay_subscription = None

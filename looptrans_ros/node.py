@@ -13,7 +13,7 @@ from geometry_msgs.msg import PointStamped
 from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
 from message_filters import ApproximateTimeSynchronizer, Subscriber
-from rcl_interfaces.msg import ParameterDescriptor, ParameterType, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -28,7 +28,7 @@ from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.outputs import grounding_messages, output_name
 from looptrans_ros.parameters import parameter_error, SPECS
-from looptrans_ros.ros_types import image_qos, MESSAGE_TYPES, output_qos
+from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
 
 OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
@@ -36,24 +36,6 @@ OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth) and valid '
               'parameters; see config/grounding.yaml.')
-
-
-def descriptor(spec) -> ParameterDescriptor:
-    """Return the ParameterDescriptor of a ParameterSpec.
-
-    rclpy types an empty-list default as a byte array, so the string-array parameters are
-    declared with dynamic_typing (the checks in parameters.py still refuse non-string lists).
-    """
-    if isinstance(spec.default, list):
-        return ParameterDescriptor(description=spec.description, read_only=spec.read_only,
-                                   type=ParameterType.PARAMETER_STRING_ARRAY,
-                                   dynamic_typing=True)
-    return ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-
-
-def camera_topic(camera: str, topic: str) -> str:
-    """Return `topic` of `camera`: `<camera>/<topic>`, or `topic` for the single camera."""
-    return f'{camera}/{topic}' if camera else topic
 
 
 class GroundingNode(LifecycleNode):
@@ -171,7 +153,7 @@ class GroundingNode(LifecycleNode):
         image_type, image_topic = ((CompressedImage, 'image/compressed')
                                    if p['image_transport'] == 'compressed' else (Image, 'image'))
         if not p['use_depth']:
-            return [self.create_subscription(image_type, camera_topic(camera, image_topic),
+            return [self.create_subscription(image_type, output_name(image_topic, camera=camera),
                                              partial(self.pipeline.submit, camera=camera), qos)
                     for camera in self.pipeline.cameras]
         inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos),

@@ -10,7 +10,10 @@ KINDS = ('heatmap', 'overlay', 'peaks', 'markers', 'peak_point')
 
 
 def output_name(kind: str, action: str = '', camera: str = '', several: bool = False) -> str:
-    """`[<camera>/][<action>/]<kind>`: the action level only when several actions are asked."""
+    """`[<camera>/][<action>/]<kind>`: the action level only when several actions are asked.
+
+    The same rule names a camera's inputs: `output_name('image', camera='left')` is `left/image`.
+    """
     parts = [camera, action if several else '', kind]
     return '/'.join(part for part in parts if part)
 

@@ -1,8 +1,9 @@
-"""The rclpy side of the node's messages: message classes for MessageBuilder, QoS profiles."""
+"""The rclpy side of the node: message classes for MessageBuilder, QoS, parameter descriptors."""
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
 from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
+from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.qos import HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import ColorRGBA, Header
@@ -26,3 +27,16 @@ def image_qos(name: str) -> QoSProfile:
 def output_qos(name: str) -> QoSProfile:
     """Return the QoS of the heat map and overlay publishers (`output_qos`): depth 1."""
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=RELIABILITY[name])
+
+
+def descriptor(spec) -> ParameterDescriptor:
+    """Return the ParameterDescriptor of a ParameterSpec.
+
+    rclpy types an empty-list default as a byte array, so the string-array parameters are
+    declared with dynamic_typing (the checks in parameters.py still refuse non-string lists).
+    """
+    if isinstance(spec.default, list):
+        return ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+                                   type=ParameterType.PARAMETER_STRING_ARRAY,
+                                   dynamic_typing=True)
+    return ParameterDescriptor(description=spec.description, read_only=spec.read_only)

@@ -6,6 +6,7 @@ waits for arrives.
 """
 import time
 from typing import Callable, Dict, List, Optional
+import unittest
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
@@ -13,6 +14,8 @@ from geometry_msgs.msg import PointStamped
 from looptrans_interfaces.msg import AffordancePeaks
 import numpy as np
 from rcl_interfaces.msg import Log
+import rclpy
+from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -147,6 +150,24 @@ class Probe:
         """Stop the executor and destroy the probe node."""
         self.executor.shutdown()
         self.node.destroy_node()
+
+
+class ProbeTestCase(unittest.TestCase):
+    """A launch test's test case: `self.probe` on a context of its own, shut down afterwards.
+
+    The default context is never touched, so a launch test that fails leaves nothing behind.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        cls.context = Context()
+        rclpy.init(context=cls.context)
+        cls.probe = Probe([], context=cls.context)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.probe.close()
+        rclpy.try_shutdown(context=cls.context)
 
 
 def warnings_of(node: Node, rosout: list, level: Optional[int] = WARN) -> List[str]:

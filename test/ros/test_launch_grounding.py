@@ -14,12 +14,10 @@ from launch_testing.actions import ReadyToTest
 import launch_testing.asserts
 from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
-from node_harness import output_qos, Probe
+from node_harness import output_qos, ProbeTestCase
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
-import rclpy
-from rclpy.context import Context
 from ros_required import package_share
 from sensor_msgs.msg import Image
 
@@ -46,19 +44,8 @@ def string_parameter(name: str, value: str) -> Parameter:
                                                      string_value=value))
 
 
-class TestGroundingThroughTopics(unittest.TestCase):
+class TestGroundingThroughTopics(ProbeTestCase):
     """Heat maps, overlays, the service, the parameter and /diagnostics of the running node."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.context = Context()
-        rclpy.init(context=cls.context)
-        cls.probe = Probe([], context=cls.context)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.probe.close()
-        rclpy.try_shutdown(context=cls.context)
 
     def tearDown(self):
         self.probe.unsubscribe_all()

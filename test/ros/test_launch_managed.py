@@ -17,12 +17,10 @@ import launch_testing.asserts
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from looptrans_interfaces.msg import AffordancePeaks
-from node_harness import Probe
+from node_harness import ProbeTestCase
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
-import rclpy
-from rclpy.context import Context
 from ros_required import package_share
 
 NODE = '/looptrans_grounding'
@@ -46,19 +44,8 @@ def generate_test_description():
     return LaunchDescription([grounding, ReadyToTest()])
 
 
-class TestManagedNode(unittest.TestCase):
+class TestManagedNode(ProbeTestCase):
     """One ordered scenario: unconfigured, configure, activate, several actions, deactivate."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.context = Context()
-        rclpy.init(context=cls.context)
-        cls.probe = Probe([], context=cls.context)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.probe.close()
-        rclpy.try_shutdown(context=cls.context)
 
     def state(self) -> int:
         return self.probe.call(GetState, f'{NODE}/get_state',
