@@ -109,3 +109,9 @@ def test_robust_rule_differs_only_in_the_corner_cases(published):
         assert relative < 1e-12
     else:
         assert relative > 1e-3
+
+
+def test_torch_argmin_returns_the_first_nan_as_the_published_rule_needs():
+    means = torch.tensor([[0.2, float('nan'), 0.1, float('nan')], [0.3, 0.2, 0.9, 0.1]])
+    assert means.argmin(-1).tolist() == [1, 3]
+    assert torch.zeros(2, 4).argmax(-1).tolist() == [0, 0]
