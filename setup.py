@@ -37,8 +37,8 @@ setup(
         'bag': ['rosbags>=0.10'],
         # pytest < 9: the launch_testing pytest plugin of Humble and Jazzy uses the `path`
         # hook argument that pytest 9 removed, and fails to load beside it.
-        'test': ['pytest>=7,<9', 'matplotlib', 'rosbags>=0.10', 'colcon-core', 'colcon-ros',
-                 'colcon-package-information', 'colcon-defaults',
+        'test': ['pytest>=7,<9', 'hypothesis', 'matplotlib', 'rosbags>=0.10', 'colcon-core',
+                 'colcon-ros', 'colcon-package-information', 'colcon-defaults',
                  'flake8',
                  'flake8-blind-except', 'flake8-builtins', 'flake8-class-newline',
                  'flake8-comprehensions', 'flake8-deprecated', 'flake8-docstrings',
