@@ -117,11 +117,17 @@ def test_pseudo_mask_never_picks_background_even_under_the_cam():
     assert torch.equal(mask[0], (parts == 0).float())
 
 
-def test_pseudo_mask_with_empty_parts_and_zero_ious():
+def test_pseudo_mask_with_empty_parts_both_rules():
     parts = torch.tensor([[0, 0], [2, 2]])
     attention = torch.tensor([[[0.0, 0.0], [1.0, 1.0]]])
     cam = torch.tensor([[[1.0, 1.0], [0.5, 0.5]]])
-    mask = pseudo_masks(part_scores(parts), attention, cam)
-    assert torch.equal(mask[0], (parts == 2).float())
-    single = pseudo_masks(part_scores(torch.zeros(2, 2, dtype=torch.long)), attention, cam)
-    assert single.sum() == 0
+    one_part = part_scores(torch.zeros(2, 2, dtype=torch.long))
+    # published: the empty part 1 (NaN mean attention) is "background", so the lowest-attention
+    # part 0, which holds the CAM's foreground, is the mask; one part only: all ones
+    assert torch.equal(pseudo_masks(part_scores(parts), attention, cam)[0],
+                       (parts == 0).float())
+    assert pseudo_masks(one_part, attention, cam).sum() == 4
+    # robust: empty parts cannot be background; part 0 is, and part 2 is the mask
+    robust = pseudo_masks(part_scores(parts), attention, cam, rule='robust')
+    assert torch.equal(robust[0], (parts == 2).float())
+    assert pseudo_masks(one_part, attention, cam, rule='robust').sum() == 0
