@@ -7,14 +7,16 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer, WriterError
+from rosbags.serde import SerdeError
 from rosbags.typesys import get_typestore, Stores
 from tqdm import tqdm
 
-from looptrans_core import add_device_argument, load_default_grounder, PeakConfig
+from looptrans_core import add_device_argument, load_default_grounder, MAX_IMAGE_PIXELS, PeakConfig
+from looptrans_ros.bag_paths import atomic_output, bag_folder, check_output
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder
@@ -45,8 +47,11 @@ class BagReport:
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = argparse.ArgumentParser(prog='bag_grounding', description=__doc__.split('\n')[0])
-    parser.add_argument('--input', required=True, type=Path, help='input rosbag2 folder')
-    parser.add_argument('--output', required=True, type=Path, help='output rosbag2 (new)')
+    parser.add_argument('--input', required=True, type=Path,
+                        help='input rosbag2 folder (or its .mcap / .db3 file); never modified')
+    parser.add_argument('--output', required=True, type=Path,
+                        help='output rosbag2 folder, written whole or not at all')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing output')
     parser.add_argument('--topic', required=True, help='Image or CompressedImage topic')
     parser.add_argument('--action', required=True, action='append',
                         help='affordance to ground; repeat for several (then topics are '
@@ -55,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_argument(parser)
     parser.add_argument('--storage', choices=sorted(STORAGES), default=None,
                         help="output storage (default: the input's)")
+    parser.add_argument('--max-image-pixels', type=int, default=MAX_IMAGE_PIXELS,
+                        help='largest frame decoded; a compressed frame whose header declares '
+                             'more is skipped (default %(default)s)')
     return parser
 
 
@@ -79,22 +87,35 @@ def ground_bag(args: argparse.Namespace) -> BagReport:
     Frames go through the node's own GroundingPipeline (decoding, grounding, output messages);
     a bag writer stands where the node has publishers.
     """
+    input_bag = bag_folder(args.input)
+    check_output(input_bag, args.output, args.overwrite)
     grounder, warnings = load_default_grounder(args.checkpoint, args.device, 'fp32', PeakConfig())
     for warning in warnings:
         print(f'bag_grounding: warning: {warning}', file=sys.stderr)
     actions = grounder.validate_actions(args.action)
+    storage = args.storage or ('mcap' if any(input_bag.glob('*.mcap')) else 'sqlite3')
+    try:
+        return write_grounded_bag(args, input_bag, storage, grounder, actions)
+    except ReaderError as error:
+        raise ValueError(f'cannot read bag {input_bag}: {error}') from None
+    except WriterError as error:
+        raise ValueError(f'cannot write bag {args.output}: {error}') from None
+
+
+def write_grounded_bag(args: argparse.Namespace, input_bag: Path, storage: str, grounder: Any,
+                       actions: List[str]) -> BagReport:
+    """Copy the input topic and write every frame's outputs, into a folder renamed when done."""
     store = register_interfaces(get_typestore(Stores.ROS2_HUMBLE))
     builder = MessageBuilder({k: store.types[v] for k, v in BUILDER_TYPES.items()},
                              lambda data: np.frombuffer(data, np.uint8))
-    storage = args.storage or ('mcap' if any(args.input.glob('*.mcap')) else 'sqlite3')
     report = BagReport()
-    with Reader(args.input) as reader:
+    with Reader(input_bag) as reader, atomic_output(args.output, args.overwrite) as partial:
         source = [c for c in reader.connections if c.topic == args.topic]
         if not source or source[0].msgtype not in IMAGE_TYPES:
             images = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
             raise ValueError(f'no Image or CompressedImage topic {args.topic!r} in '
-                             f'{args.input}; image topics there: {images}')
-        with Writer(args.output, version=9, storage_plugin=STORAGES[storage]) as writer:
+                             f'{input_bag}; image topics there: {images}')
+        with Writer(partial, version=9, storage_plugin=STORAGES[storage]) as writer:
             copy = writer.add_connection(args.topic, source[0].msgtype,
                                          msgdef=source[0].msgdef.data, rihs01=source[0].digest)
             several = len(actions) > 1
@@ -108,13 +129,18 @@ def ground_bag(args: argparse.Namespace) -> BagReport:
                     writer.write(outputs[action, kind], stamp['ns'],
                                  store.serialize_cdr(out, OUTPUTS[kind]))
 
-            pipeline = GroundingPipeline(grounder, Settings(actions=tuple(actions)), write,
-                                         report.skip)
+            settings = Settings(actions=tuple(actions), max_image_pixels=args.max_image_pixels)
+            pipeline = GroundingPipeline(grounder, settings, write, report.skip)
             for connection, timestamp, raw in tqdm(reader.messages(connections=source),
                                                    total=source[0].msgcount, unit='frame'):
                 writer.write(copy, timestamp, raw)
                 stamp['ns'] = timestamp
-                pipeline.process(store.deserialize_cdr(raw, connection.msgtype))
+                try:
+                    message = store.deserialize_cdr(raw, connection.msgtype)
+                except SerdeError as error:
+                    report.skip(f'a message does not deserialize: {error}')
+                    continue
+                pipeline.process(message)
             report.processed = pipeline.counts().processed
     return report
 

@@ -11,6 +11,7 @@ from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import numpy as np
 
+from looptrans_core import MAX_IMAGE_PIXELS
 from looptrans_ros.depth_sync import depth_in_metres
 from looptrans_ros.image_codec import (check_layout, decode_compressed, decode_image,
                                        encode_image, ENCODINGS, fields_of, ImageFormatError,
@@ -126,9 +127,10 @@ def image_to_colour(message: Any, bridge: Bridge = CODEC_ONLY) -> Tuple[np.ndarr
     return to_colour(_decode(message, bridge), str(message.encoding))
 
 
-def compressed_to_colour(message: Any) -> Tuple[np.ndarray, str]:
+def compressed_to_colour(message: Any,
+                         max_pixels: int = MAX_IMAGE_PIXELS) -> Tuple[np.ndarray, str]:
     """H x W x 3 uint8 BGR array of a sensor_msgs/CompressedImage, and 'bgr'."""
-    return decode_compressed(message.data, str(message.format)), 'bgr'
+    return decode_compressed(message.data, str(message.format), max_pixels), 'bgr'
 
 
 @dataclass(frozen=True)
@@ -138,20 +140,27 @@ class MessageDecoder:
     Attributes:
         bridge: the checked cv_bridge (or the codec alone).
         depth_scale: metres per unit of 16-bit depth images.
+        max_pixels: the largest compressed frame decoded (checked from its header).
     """
 
     bridge: Bridge = CODEC_ONLY
     depth_scale: float = 0.001
+    max_pixels: int = MAX_IMAGE_PIXELS
 
     def colour(self, message: Any) -> Tuple[np.ndarray, str]:
         """Return the pixels and channel order of an Image or a CompressedImage (`format`)."""
         if hasattr(message, 'format'):
-            return compressed_to_colour(message)
+            return compressed_to_colour(message, self.max_pixels)
         return image_to_colour(message, self.bridge)
 
-    def depth(self, message: Any) -> np.ndarray:
-        """Return the depth in metres of a 16UC1 / mono16 / 32FC1 Image."""
-        return depth_to_metres(message, self.depth_scale, self.bridge)
+    def depth(self, message: Any, size: Tuple[int, int]) -> np.ndarray:
+        """Return the depth in metres of a 16UC1 / mono16 / 32FC1 Image of the colour `size`."""
+        depth = depth_to_metres(message, self.depth_scale, self.bridge)
+        if depth.shape != tuple(size):
+            raise ImageFormatError(f'depth image {depth.shape[1]} x {depth.shape[0]} is not the '
+                                   f'size of the colour image {size[1]} x {size[0]}; depth must '
+                                   'be aligned (registered) to the colour image')
+        return depth
 
     @staticmethod
     def intrinsics(message: Any) -> Intrinsics:

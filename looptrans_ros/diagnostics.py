@@ -13,6 +13,7 @@ class Counts:
     dropped: int = 0
     rejected: int = 0
     failed: int = 0
+    depth_rejected: int = 0
     inference_ms: float = 0.0
     end_to_end_ms: float = 0.0
 
@@ -40,6 +41,11 @@ class PipelineStats:
         with self._lock:
             self._counts = replace(self._counts, failed=self._counts.failed + frames)
 
+    def depth_rejected(self) -> None:
+        """Count a frame whose depth or camera_info was refused (the frame itself went on)."""
+        with self._lock:
+            self._counts = replace(self._counts, depth_rejected=self._counts.depth_rejected + 1)
+
     def snapshot(self, received: int, dropped: int) -> Counts:
         """Return the counters, with the frame slot's received and dropped counts filled in."""
         with self._lock:
@@ -65,6 +71,7 @@ def diagnostic_values(counts: Counts, device: str, action: str) -> List[Tuple[st
         ('frames_dropped', str(counts.dropped)),
         ('frames_rejected', str(counts.rejected)),
         ('frames_failed', str(counts.failed)),
+        ('depth_rejected', str(counts.depth_rejected)),
         ('device', device),
         ('action', action),
     ]

@@ -4,7 +4,7 @@ The node submits each camera's messages from its callbacks and a worker thread g
 newest of every camera in one forward; the bag tool calls `process` frame by frame. Both hand
 each Grounding to a `publish` callback (publishers, or a bag writer).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -129,7 +129,7 @@ class GroundingPipeline:
     def _step(self, items: Dict[str, Submitted]) -> Dict[str, Grounding]:
         """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
         settings = self.settings
-        decoder = MessageDecoder(self.bridge, settings.depth_scale)
+        decoder = MessageDecoder(self.bridge, settings.depth_scale, settings.max_image_pixels)
         frames = {camera: frame for camera, frame in
                   ((camera, self._decode(decoder, item)) for camera, item in items.items())
                   if frame is not None}
@@ -162,16 +162,27 @@ class GroundingPipeline:
         return groundings
 
     def _decode(self, decoder: MessageDecoder, item: Submitted) -> Optional[Frame]:
+        """Return the frame of `item`; None when its colour image is refused (counted, logged).
+
+        Refused depth or camera_info (counted as depth_rejected, logged) leaves a frame without
+        depth: it is grounded, and its peaks have no positions.
+        """
         try:
             pixels, order = decoder.colour(item.image)
-            depth = decoder.depth(item.depth) if item.depth is not None else None
-            intrinsics = (decoder.intrinsics(item.camera_info)
-                          if item.camera_info is not None else None)
         except ImageFormatError as error:
             self._stats.rejected()
             self.warn(f'rejected a frame: {error}')
             return None
-        return Frame(item.image.header, pixels, order, depth, intrinsics)
+        frame = Frame(item.image.header, pixels, order)
+        if item.depth is None:
+            return frame
+        try:
+            return replace(frame, depth_m=decoder.depth(item.depth, pixels.shape[:2]),
+                           intrinsics=decoder.intrinsics(item.camera_info))
+        except ImageFormatError as error:
+            self._stats.depth_rejected()
+            self.warn(f'ignoring the depth of a frame: {error}')
+            return frame
 
     @staticmethod
     def positions(frame: Frame, peaks: Sequence) -> Optional[List[Optional[Point3]]]:

@@ -5,6 +5,8 @@ from typing import Any, Dict, Tuple
 import cv2
 import numpy as np
 
+from looptrans_core import decode_encoded_image, ImageFormatError, MAX_IMAGE_PIXELS
+
 ENCODINGS: Dict[str, Tuple[np.dtype, int]] = {
     'rgb8': (np.dtype(np.uint8), 3), 'bgr8': (np.dtype(np.uint8), 3),
     'rgba8': (np.dtype(np.uint8), 4), 'bgra8': (np.dtype(np.uint8), 4),
@@ -17,10 +19,6 @@ ENCODINGS: Dict[str, Tuple[np.dtype, int]] = {
 COLOUR_ORDER = {'rgb8': 'rgb', 'bgr8': 'bgr', 'rgba8': 'rgb', 'bgra8': 'bgr'}
 """Channel order of the colour encodings; grey encodings become 'rgb' (all channels equal)."""
 DROP_ALPHA = {'rgba8': cv2.COLOR_RGBA2RGB, 'bgra8': cv2.COLOR_BGRA2BGR}
-
-
-class ImageFormatError(ValueError):
-    """An image message that cannot be turned into an array; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -120,15 +118,14 @@ def as_bgr(pixels: np.ndarray, order: str) -> np.ndarray:
     return pixels if order == 'bgr' else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
 
 
-def decode_compressed(data: bytes, image_format: str = '') -> np.ndarray:
-    """H x W x 3 uint8 BGR image of a sensor_msgs/CompressedImage's data (JPEG, PNG...)."""
-    if len(data) == 0:
-        raise ImageFormatError(f'compressed image (format {image_format!r}) has no data')
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageFormatError(f'cannot decode compressed image (format {image_format!r}, '
-                               f'{len(data)} bytes): not a JPEG, PNG or other OpenCV format')
-    return image
+def decode_compressed(data: bytes, image_format: str = '',
+                      max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """H x W x 3 uint8 BGR image of a sensor_msgs/CompressedImage's data (JPEG, PNG...).
+
+    The size declared in the header is checked against `max_pixels` before decoding.
+    """
+    return decode_encoded_image(bytes(data), f'compressed image (format {image_format!r})',
+                                max_pixels)
 
 
 def encode_compressed(image_bgr: np.ndarray, image_format: str = 'jpeg') -> bytes:

@@ -24,6 +24,7 @@ from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
 from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
+from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.outputs import grounding_messages, output_name
@@ -56,6 +57,7 @@ class GroundingNode(LifecycleNode):
         self.available: Tuple[str, ...] = ()
         self.publishers_by_name: Dict[str, Any] = {}
         self.inputs: List[Any] = []
+        self.limited_warning = LogLimiter(self.get_logger().warning)
         self.bridge = load_bridge()
         self.builder = MessageBuilder(MESSAGE_TYPES, byte_array)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -181,7 +183,7 @@ class GroundingNode(LifecycleNode):
 
     def _warn(self, text: str) -> None:
         if self.context.ok():  # after Ctrl-C rclpy has shut the context, and /rosout with it
-            self.get_logger().warning(text)
+            self.limited_warning(text)
 
     def _publish(self, grounding: Grounding) -> None:
         if not self.context.ok():  # shutting down: a frame in flight has nowhere to go

@@ -101,6 +101,9 @@ SPECS = (
                   check=one_of(OUTPUT_QOS)),
     ParameterSpec('max_rate_hz', 0.0, 'most inference runs per second; 0 = as frames come',
                   check=at_least(0.0)),
+    ParameterSpec('max_image_pixels', 50_000_000, 'largest frame decoded (width x height); a '
+                  'compressed frame whose header declares more is refused before decoding',
+                  check=at_least(1)),
     ParameterSpec('num_peaks', 3, 'interaction points per heat map, best first',
                   check=lambda value: peak_settings_error(num_peaks=value)),
     ParameterSpec('peak_threshold', 0.5, 'lowest heat-map value of a peak, in [0, 1]',

@@ -25,9 +25,10 @@ class Intrinsics:
     def from_k(cls, k: Sequence[float]) -> 'Intrinsics':
         """Read a row-major 3 x 3 camera matrix (sensor_msgs/CameraInfo.k)."""
         values = [float(x) for x in k]
-        if len(values) != 9 or values[0] <= 0 or values[4] <= 0:
-            raise ValueError(f'camera matrix k={values} is not a 9-element row-major matrix with '
-                             'positive focal lengths k[0] and k[4]; is the camera calibrated?')
+        if len(values) != 9 or not all(np.isfinite(values)) or values[0] <= 0 or values[4] <= 0:
+            raise ValueError(f'camera matrix k={values} is not a 9-element finite row-major '
+                             'matrix with positive focal lengths k[0] and k[4]; is the camera '
+                             'calibrated?')
         return cls(values[0], values[4], values[2], values[5])
 
 

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping, Tuple
 
-from looptrans_core import PeakConfig
+from looptrans_core import MAX_IMAGE_PIXELS, PeakConfig
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class Settings:
     action: str = 'hold'
     actions: Tuple[str, ...] = ()
     max_rate_hz: float = 0.0
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     num_peaks: int = 3
     peak_threshold: float = 0.5
     peak_min_distance: int = 16

@@ -116,3 +116,35 @@ def test_unknown_and_repeated_cameras_are_refused():
         slots.put('top', object())
     with pytest.raises(ValueError, match='distinct'):
         CameraSlots(['left', 'left'])
+
+
+def depth_item(pipeline, scene, depth, k):
+    """Process one frame with `depth` and a camera_info of matrix `k` through the pipeline."""
+    info = SimpleNamespace(k=k)
+    pipeline.submit(message(scene, 1), 'left', depth=message(depth, 1, '32FC1'),
+                    camera_info=info)
+    return pipeline.process(message(scene, 2), 'right')
+
+
+@pytest.mark.parametrize('depth_size, k, reason', [
+    ((48, 64), [0.0, 0, 32, 0, 50, 24, 0, 0, 1], 'positive focal lengths'),
+    ((48, 64), [float('nan'), 0, 32, 0, 50, 24, 0, 0, 1], 'finite'),
+    ((24, 32), [50.0, 0, 32, 0, 50, 24, 0, 0, 1], 'is not the size of the colour image'),
+])
+def test_unusable_depth_or_k_is_refused_and_the_frame_grounded_without_positions(
+        pipeline, scene, depth_size, k, reason):
+    pipeline, published, warnings = pipeline
+    depth_item(pipeline, scene, np.ones(depth_size, np.float32), k)
+    left = next(g for g in published if g.camera == 'left')
+    assert left.positions == {'hold': None} and left.frame.depth_m is None
+    assert reason in warnings[0] and 'ignoring the depth of a frame' in warnings[0]
+    counts = pipeline.counts()
+    assert (counts.processed, counts.rejected, counts.depth_rejected) == (2, 0, 1)
+
+
+def test_good_depth_gives_positions(pipeline, scene):
+    pipeline, published, _ = pipeline
+    depth_item(pipeline, scene, np.full(scene.shape[:2], 2.0, np.float32),
+               [50.0, 0, 32, 0, 50, 24, 0, 0, 1])
+    positions = next(g for g in published if g.camera == 'left').positions['hold']
+    assert positions and all(p is None or p[2] == pytest.approx(2.0) for p in positions)

@@ -3,6 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
+from encoded_images import png_declaring
 from looptrans_ros.image_codec import (as_bgr, decode_compressed, decode_image,
                                        encode_compressed, encode_image, ENCODINGS, ImageFields,
                                        ImageFormatError, to_colour)
@@ -88,3 +89,18 @@ def test_compressed_round_trip_and_garbage():
         decode_compressed(b'not an image', 'jpeg')
     with pytest.raises(ImageFormatError, match='has no data'):
         decode_compressed(b'', 'jpeg')
+
+
+@pytest.mark.parametrize('width, height', [(100_000, 100_000), (30_000, 30_000)])
+def test_a_decompression_bomb_is_refused_from_its_header(width, height):
+    with pytest.raises(ImageFormatError, match='over the limit of 50000000'):
+        decode_compressed(png_declaring(width, height), 'png')
+
+
+def test_the_pixel_limit_is_an_option_and_truncated_data_is_refused():
+    image = encode_compressed(np.zeros((40, 50, 3), np.uint8), 'png')
+    assert decode_compressed(image, 'png', max_pixels=2000).shape == (40, 50, 3)
+    with pytest.raises(ImageFormatError, match='40 = 2000 pixels, over the limit of 1999'):
+        decode_compressed(image, 'png', max_pixels=1999)
+    with pytest.raises(ImageFormatError, match='cannot decode'):
+        decode_compressed(image[:len(image) // 2], 'png')

@@ -70,4 +70,5 @@ def test_diagnostic_values_and_summary():
     values = dict(diagnostic_values(counts, 'cpu', 'cut'))
     assert values == {'inference_ms': '12.35', 'end_to_end_ms': '20.00', 'frames_received': '7',
                       'frames_processed': '3', 'frames_dropped': '2', 'frames_rejected': '1',
-                      'frames_failed': '1', 'device': 'cpu', 'action': 'cut'}
+                      'frames_failed': '1', 'depth_rejected': '0', 'device': 'cpu',
+                      'action': 'cut'}

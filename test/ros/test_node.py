@@ -16,6 +16,7 @@ from rclpy.context import Context
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
+from encoded_images import png_declaring
 from looptrans_core.checkpoints import CheckpointError
 from looptrans_ros import node as node_module
 from looptrans_ros import outputs
@@ -347,6 +348,30 @@ def test_bad_checkpoint_fails_configure_and_the_process_stays_up(make_node, monk
     assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
     probe.spin_until(lambda: any('checkpoint not found: /missing.pth' in text for text in
                                  warnings_of(node, rosout, level=40)), 'the reason on /rosout')
+
+
+def test_a_bomb_frame_beside_a_good_one_leaves_the_good_one_grounded(
+        make_node, tiny_grounder, scene):
+    gated = GatedGrounder(tiny_grounder)
+    node, probe = make_node(grounder=gated, image_qos='reliable', image_transport='compressed',
+                            camera_names=['left', 'right'])
+    heatmaps = {camera: probe.subscribe(Image, private_topic(node, f'{camera}/heatmap'),
+                                        IMAGE_QOS) for camera in ('left', 'right')}
+    probe.publish('/right/image/compressed', compressed_message(scene, header(1)))
+    try:
+        probe.spin_until(lambda: gated.calls == 1, 'inference on the first frame')
+        bomb = compressed_message(scene, header(2))
+        bomb.data = png_declaring(100_000, 100_000)
+        probe.publish('/left/image/compressed', bomb)
+        probe.publish('/right/image/compressed', compressed_message(scene, header(3)))
+        probe.spin_until(lambda: node.pipeline.counts().received == 3, 'both frames')
+    finally:
+        gated.gate.set()
+    probe.spin_until(lambda: len(heatmaps['right']) == 2, 'the good frames grounded')
+    probe.spin_for(0.2)
+    assert not heatmaps['left'] and [m.header.stamp.sec for m in heatmaps['right']] == [1, 3]
+    counts = node.pipeline.counts()
+    assert (counts.received, counts.processed, counts.rejected) == (3, 2, 1)
 
 
 def test_depth_with_camera_names_is_refused_at_start_up(make_node):
