@@ -13,6 +13,7 @@ from looptrans_core.data.agd20k import AGD20KTrainSet
 from looptrans_core.model.cluster import PartCluster
 from looptrans_core.train.cluster_io import freeze_cluster
 from looptrans_core.train.config import load_config, LossConfig, OptimConfig, to_dict
+from looptrans_core.train.data import TrainingData
 from looptrans_core.train.optim import build_optimizer
 from looptrans_core.train.step import TrainingStep
 from model_factory import make_tiny_model
@@ -82,7 +83,8 @@ def test_published_recipe_is_one_switch_and_differs_from_ours_only_where_publish
     seen, ours = load_config('config/train_seen.yaml'), load_config()
     assert flat(seen) == flat(load_config(None, ['recipe=published']))
     differing = {key for key, value in flat(seen).items() if flat(ours)[key] != value}
-    assert differing == {'recipe', 'select_on', 'deterministic', 'data.val_fraction'}
+    assert differing == {'recipe', 'select_on', 'deterministic', 'data.val_fraction',
+                         'data.image_backend'}
     assert seen.select_on == 'test' and seen.data.val_fraction == 0.0 and seen.deterministic
     assert seen.loss.pseudo_mask == ours.loss.pseudo_mask == 'published'
     assert seen.optim.lr == 1e-3 and seen.batch_size == 16 and seen.epochs == 5
@@ -92,6 +94,22 @@ def test_published_recipe_is_one_switch_and_differs_from_ours_only_where_publish
         load_config('config/train_seen.yaml', ['data.val_fraction=0.1'])
     assert load_config('config/train_seen.yaml', ['recipe=ours', 'select_on=validation',
                                                   'data.val_fraction=0.1']).recipe == 'ours'
+
+
+def test_published_recipe_reads_images_with_pil_and_ours_with_opencv(mini_root):  # noqa: F811
+    published = load_config('config/train_seen.yaml', [f'data.root={mini_root}'])
+    ours = load_config(None, [f'data.root={mini_root}'])
+    assert published.data.image_backend == 'pil' and ours.data.image_backend == 'opencv'
+    for config, backend in ((published, 'pil'), (ours, 'opencv')):
+        data = TrainingData.build(config)
+        assert {data.train.image_backend, data.test.image_backend} == {backend}
+    assert data.val.image_backend == 'opencv'
+    assert load_config(None, ['data.image_backend=pil']).data.image_backend == 'pil'
+    with pytest.raises(ValueError, match="recipe: published sets data.image_backend: 'pil', "
+                                         "but the config gives 'opencv'"):
+        load_config('config/train_seen.yaml', ['data.image_backend=opencv'])
+    with pytest.raises(ValueError, match=r"data.image_backend must be one of \('opencv', 'pil'\)"):
+        load_config(None, ['data.image_backend=cv2'])
 
 
 def test_overrides_and_errors(tmp_path):

@@ -3,7 +3,8 @@
 Layout: `<root>/<divide>/trainset/{exocentric,egocentric}/<affordance>/<object>/*.jpg`,
 `testset/egocentric/<affordance>/<object>/*.jpg` and `testset/GT/<affordance>/<object>/<stem>.png`
 (grayscale 0-255). Labels are indices into the divide's affordances in published order. Nothing is
-cached on disk.
+cached on disk. Images are read with OpenCV and transformed with tensor ops ('opencv', ours) or
+read and transformed with PIL as the published code does ('pil', `pil_transforms`).
 """
 import copy
 from pathlib import Path
@@ -15,11 +16,17 @@ import torch
 from torch.utils.data import Dataset
 
 from looptrans_core.affordances import affordances_for_divide
+from looptrans_core.data.pil_transforms import (published_test_image, published_train_transform,
+                                                read_pil_rgb, torch_seeded)
 from looptrans_core.data.transforms import train_transform
 from looptrans_core.image_io import IMAGE_SUFFIXES, read_image_bgr
 
 Folder = Tuple[str, str]
 """(affordance, object)."""
+IMAGE_BACKENDS = ('opencv', 'pil')
+"""How images are read: 'opencv' (applies EXIF orientation; tensor resize) or 'pil' (as
+published: EXIF orientation ignored; torchvision's PIL transforms)."""
+PUBLISHED_TRAIN_TRANSFORM = published_train_transform()
 
 
 def index_images(root: Union[str, Path], divide: str, subset: str) -> Dict[Folder, List[Path]]:
@@ -51,20 +58,48 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(read_image_bgr(path), cv2.COLOR_BGR2RGB)
 
 
+def check_image_backend(image_backend: str) -> str:
+    """Return `image_backend` if it is one of IMAGE_BACKENDS, else raise ValueError."""
+    if image_backend not in IMAGE_BACKENDS:
+        raise ValueError(f'image_backend must be one of {IMAGE_BACKENDS}, got {image_backend!r}')
+    return image_backend
+
+
+def published_train_images(exo_paths: List[Path], ego_path: Path,
+                           seed: int) -> Tuple[List[torch.Tensor], torch.Tensor]:
+    """Read and transform one sample's images as the published TrainData does.
+
+    Torch's global generator is seeded with `seed` for the sample (and restored afterwards);
+    the images are transformed in the published order: the first exocentric image, the
+    egocentric one, then the companions, so that the crops and flips are the published draws.
+
+    Returns:
+        The exocentric tensors in the order of `exo_paths`, and the egocentric tensor.
+    """
+    with torch_seeded(seed):
+        first = PUBLISHED_TRAIN_TRANSFORM(read_pil_rgb(exo_paths[0]))
+        ego = PUBLISHED_TRAIN_TRANSFORM(read_pil_rgb(ego_path))
+        companions = [PUBLISHED_TRAIN_TRANSFORM(read_pil_rgb(p)) for p in exo_paths[1:]]
+    return [first] + companions, ego
+
+
 class AGD20KTrainSet(Dataset):
     """Training samples: 3 exocentric images of one folder, 1 egocentric image, the label.
 
     Item `i` is built around the i-th exocentric image; the other exocentric images are drawn
     from its folder (distinct when the folder has more than `num_exo` images, else with
     repetition) and the egocentric one from the same affordance/object. Every random choice
-    comes from a generator seeded by (seed, epoch, i): call `set_epoch` each epoch.
+    comes from a generator seeded by (seed, epoch, i): call `set_epoch` each epoch. With
+    `image_backend='pil'` that generator seeds torch for the published PIL chain
+    (`published_train_images`).
 
     Items are dicts: 'exo' (num_exo, 3, 224, 224) float, 'ego' (3, 224, 224) float,
     'label' int.
     """
 
     def __init__(self, root: Union[str, Path], divide: str, seed: int = 42,
-                 num_exo: int = 3) -> None:
+                 num_exo: int = 3, image_backend: str = 'opencv') -> None:
+        self.image_backend = check_image_backend(image_backend)
         self.affordances = affordances_for_divide(divide)
         self.exo_index = index_images(root, divide, 'trainset/exocentric')
         self.ego_index = index_images(root, divide, 'trainset/egocentric')
@@ -97,13 +132,24 @@ class AGD20KTrainSet(Dataset):
     def __getitem__(self, index: int) -> Dict[str, Union[torch.Tensor, int]]:
         folder, position = self.items[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
+        exo_paths, ego_path = self.draw_paths(folder, position, rng)
+        exo, ego = self._transformed(exo_paths, ego_path, rng)
+        return {'exo': torch.stack(exo), 'ego': ego, 'label': self.affordances.index(folder[0])}
+
+    def draw_paths(self, folder: Folder, position: int,
+                   rng: np.random.Generator) -> Tuple[List[Path], Path]:
+        """Draw a sample's images: (exocentric paths, the `position`-th first; egocentric path)."""
         folder_paths = self.exo_index[folder]
         exo_paths = [folder_paths[position]] + self._companions(folder_paths, position, rng)
         ego_paths = self.ego_index[folder]
-        ego_path = ego_paths[rng.integers(len(ego_paths))]
-        exo = torch.stack([train_transform(read_rgb(p), rng) for p in exo_paths])
-        return {'exo': exo, 'ego': train_transform(read_rgb(ego_path), rng),
-                'label': self.affordances.index(folder[0])}
+        return exo_paths, ego_paths[rng.integers(len(ego_paths))]
+
+    def _transformed(self, exo_paths: List[Path], ego_path: Path,
+                     rng: np.random.Generator) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        if self.image_backend == 'pil':
+            return published_train_images(exo_paths, ego_path, int(rng.integers(2 ** 63)))
+        exo = [train_transform(read_rgb(p), rng) for p in exo_paths]
+        return exo, train_transform(read_rgb(ego_path), rng)
 
     def _companions(self, paths: List[Path], position: int,
                     rng: np.random.Generator) -> List[Path]:
@@ -119,10 +165,13 @@ class AGD20KTestSet(Dataset):
     """Test images with their GT maps; images without a GT file are skipped and counted.
 
     Items are dicts: 'image' H x W x 3 uint8 RGB, 'gt' H' x W' uint8, 'label' int and 'path'
-    (`<affordance>/<object>/<file>`, relative to testset/egocentric).
+    (`<affordance>/<object>/<file>`, relative to testset/egocentric). With
+    `image_backend='pil'` the image is read and resized to 224 x 224 with PIL, as published.
     """
 
-    def __init__(self, root: Union[str, Path], divide: str) -> None:
+    def __init__(self, root: Union[str, Path], divide: str,
+                 image_backend: str = 'opencv') -> None:
+        self.image_backend = check_image_backend(image_backend)
         self.affordances = affordances_for_divide(divide)
         self.gt_root = Path(root) / divide / 'testset/GT'
         if not self.gt_root.is_dir():
@@ -148,7 +197,7 @@ class AGD20KTestSet(Dataset):
 
     def __getitem__(self, index: int) -> Dict[str, Union[np.ndarray, int, str]]:
         path, gt_path, relative = self.items[index]
-        image = read_rgb(path)
+        image = published_test_image(path) if self.image_backend == 'pil' else read_rgb(path)
         gt = cv2.imread(str(gt_path), cv2.IMREAD_GRAYSCALE)
         if gt is None:
             raise ValueError(f'cannot read GT map {gt_path}: unreadable or not an image')

@@ -1,7 +1,9 @@
-"""The published training transform, with its random choices drawn from a given generator.
+"""The published training transform on tensors, with its random choices from a given generator.
 
 Resize((256, 256)) -> RandomCrop(224) -> RandomHorizontalFlip -> ImageNet normalisation, done
-with torchvision's functional ops so that a dataset item is a pure function of its seed.
+with torchvision's functional ops so that a dataset item is a pure function of its seed. The
+resize is torchvision's antialiased tensor resize, within one grey level of PIL's bilinear;
+`pil_transforms` holds the published PIL chain itself (`data.image_backend: pil`).
 """
 from typing import Tuple
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Type, TypeVar, Union
 
 import yaml
 
+from looptrans_core.data.agd20k import IMAGE_BACKENDS
 from looptrans_core.train.pseudo_mask import PSEUDO_MASK_RULES
 
 Config = TypeVar('Config')
@@ -27,6 +28,9 @@ class DataConfig:
     num_workers: int = 8  # DataLoader worker processes
     val_fraction: float = 0.1  # training samples held out (seeded) for select_on: validation;
     # recipe: published holds out none (0.0)
+    image_backend: str = 'opencv'  # 'opencv': OpenCV decoding (applies EXIF orientation) and
+    # tensor resizes; 'pil' (recipe: published): PIL decoding (EXIF ignored) and torchvision's
+    # PIL transforms, as published (data/pil_transforms.py)
 
 
 @dataclass
@@ -75,7 +79,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     recipe: str = 'ours'  # 'ours' (these defaults) or 'published' (RECIPES: no hold-out, best
-    # by test KLD, deterministic cuDNN, published pseudo masks)
+    # by test KLD, deterministic cuDNN, published pseudo masks, PIL images)
     epochs: int = 5  # training epochs
     batch_size: int = 16  # samples per step (per process under torchrun)
     eval_batch_size: int = 16  # test images per evaluation batch
@@ -100,6 +104,7 @@ class TrainConfig:
                                  f'gives {given!r}; drop that setting or use recipe: ours')
         _check_choice('select_on', self.select_on, SELECT_ON)
         _check_choice('loss.pseudo_mask', self.loss.pseudo_mask, tuple(PSEUDO_MASK_RULES))
+        _check_choice('data.image_backend', self.data.image_backend, IMAGE_BACKENDS)
         if not 0.0 <= self.data.val_fraction < 1.0:
             raise ValueError(f'data.val_fraction must be in [0, 1), got {self.data.val_fraction}')
         if self.select_on == 'validation' and self.data.val_fraction == 0.0:
@@ -112,7 +117,8 @@ class TrainConfig:
 SELECT_ON = ('validation', 'test')
 RECIPES: Dict[str, Dict[str, Any]] = {
     'ours': {},
-    'published': {'select_on': 'test', 'deterministic': True, 'data': {'val_fraction': 0.0},
+    'published': {'select_on': 'test', 'deterministic': True,
+                  'data': {'val_fraction': 0.0, 'image_backend': 'pil'},
                   'loss': {'pseudo_mask': 'published'}},
 }
 """What a recipe lays beneath the file and the overrides: the published settings where our

@@ -22,14 +22,19 @@ class TrainingData:
 
     @classmethod
     def build(cls, config: TrainConfig) -> 'TrainingData':
-        """Index the configured AGD20K split and hold out `data.val_fraction` of its samples."""
-        if not config.data.root:
+        """Index the configured AGD20K split and hold out `data.val_fraction` of its samples.
+
+        Both sets read their images with `data.image_backend`.
+        """
+        data = config.data
+        if not data.root:
             raise ValueError('no data root: pass --data-root or set data.root in the config')
-        full = AGD20KTrainSet(config.data.root, config.data.divide, seed=config.seed)
+        full = AGD20KTrainSet(data.root, data.divide, seed=config.seed,
+                              image_backend=data.image_backend)
         train, val = full, None
-        if config.data.val_fraction > 0:
-            train, val = full.split(config.data.val_fraction, seed=config.seed)
-        test = (AGD20KTestSet(config.data.root, config.data.divide)
+        if data.val_fraction > 0:
+            train, val = full.split(data.val_fraction, seed=config.seed)
+        test = (AGD20KTestSet(data.root, data.divide, image_backend=data.image_backend)
                 if config.evaluate_every_epoch else None)
         return cls(train, val, test)
 
