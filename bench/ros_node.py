@@ -53,16 +53,26 @@ def published_checkpoint(folder: Path) -> Path:
                                               description='random weights (benchmark)'))
 
 
-def start_node(checkpoint: str) -> subprocess.Popen:
-    """Start the installed grounding_node on /bench/image (its own process, CPU).
+def installed_node() -> Path:
+    """Return the grounding_node executable of the sourced workspace."""
+    return Path(get_package_prefix('looptrans_ros')) / 'lib/looptrans_ros/grounding_node'
 
-    An empty `checkpoint` is the node's default, the bundled demo model.
+
+def start_node(checkpoint: str, executable: Path) -> subprocess.Popen:
+    """Start `executable` (a grounding_node) on /bench/image, its own process, CPU.
+
+    An empty `checkpoint` is the node's default, the bundled demo model. The executable's own
+    package (`<prefix>/lib/pythonX.Y/site-packages` beside it) comes first on PYTHONPATH, so
+    another build runs its own code.
     """
-    executable = Path(get_package_prefix('looptrans_ros')) / 'lib/looptrans_ros/grounding_node'
+    version = f'python{sys.version_info.major}.{sys.version_info.minor}'
+    site = executable.resolve().parents[2] / 'lib' / version / 'site-packages'
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(site), os.environ.get('PYTHONPATH', '')]))
     model = ['-p', f'checkpoint:={checkpoint}'] if checkpoint else []
     return subprocess.Popen(
         [str(executable), '--ros-args', *model, '-p', 'device:=cpu', '-r', 'image:=/bench/image',
-         '--log-level', 'warn'], stdin=subprocess.DEVNULL)
+         '--log-level', 'warn'], stdin=subprocess.DEVNULL, env=env)
 
 
 def rss_mib(pid: int) -> float:
@@ -181,10 +191,10 @@ def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
             'rss_mib_per_1k_frames': float(np.polyfit(frames, values, 1)[0] * 1000)}
 
 
-def bench_model(name: str, checkpoint: str, seconds: float,
-                memory_frames: int) -> Dict[str, object]:
-    """Every run on one model: 30 and 100 Hz, overlay off and on, then memory."""
-    process = start_node(checkpoint)
+def bench_model(name: str, checkpoint: str, seconds: float, memory_frames: int,
+                rates: List[float], executable: Path) -> Dict[str, object]:
+    """Every run on one model: each rate, overlay off and on, then memory."""
+    process = start_node(checkpoint, executable)
     node = Node('bench_camera')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -199,7 +209,7 @@ def bench_model(name: str, checkpoint: str, seconds: float,
         if process.poll() is not None:
             raise RuntimeError(f'benchmark: grounding_node exited with {process.returncode}')
         send(camera, 10.0, 20)  # warm-up
-        for rate in (30.0, 100.0):
+        for rate in rates:
             for overlay in (False, True):
                 key = f'{rate:g}hz' + ('_overlay' if overlay else '')
                 results[key] = run(camera, rate, seconds, overlay)
@@ -242,6 +252,11 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seconds', type=float, default=None, help='seconds per run (20)')
     parser.add_argument('--memory-frames', type=int, default=None,
                         help='frames of the memory run on the demo model (10000; 0 skips)')
+    parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 100.0],
+                        help='camera rates in Hz (default 30 100)')
+    parser.add_argument('--executable', type=Path, default=None,
+                        help="grounding_node to run (default: the sourced workspace's), e.g. "
+                        "another build's, to compare two versions")
     parser.add_argument('--json', type=Path, default=None, help='write the results here')
     return parser
 
@@ -261,7 +276,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 models['published'] = str(published_checkpoint(Path(folder)))
             for name, checkpoint in models.items():
                 results[name] = bench_model(name, checkpoint, seconds,
-                                            memory_frames if name == 'demo' else 0)
+                                            memory_frames if name == 'demo' else 0,
+                                            args.rates, args.executable or installed_node())
     finally:
         rclpy.try_shutdown()
     write_json(args.json, results)
