@@ -42,7 +42,7 @@ def register_backbone(config: BackboneConfig) -> BackboneConfig:
 def get_backbone_config(name: str) -> BackboneConfig:
     """Return the registered backbone `name`, or fail with the list of known names."""
     if name not in _REGISTRY:
-        raise ValueError(f'unknown backbone {name!r}; registered backbones: {sorted(_REGISTRY)}')
+        raise ValueError(f'unknown backbone {name!r}; known: {", ".join(sorted(_REGISTRY))}')
     return _REGISTRY[name]
 
 
