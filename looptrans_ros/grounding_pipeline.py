@@ -96,18 +96,28 @@ class GroundingPipeline:
         """Frames received, processed, dropped, rejected and failed, and the last timings."""
         return self._stats.snapshot(self._slots.received, self._slots.dropped)
 
+    @property
+    def device(self) -> str:
+        """The device the model runs on."""
+        return str(self.grounder.device)
+
     def start(self) -> None:
-        """Start the worker thread."""
+        """Bring the model to its device and start the worker thread."""
+        self.grounder.resume()
         self._slots.reopen()
         self._thread = threading.Thread(target=self._run, name='looptrans_worker', daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the worker after the frame it is on; frames still waiting are kept."""
+        """Stop the worker after the frame it is on, then free accelerator memory.
+
+        Frames still waiting are kept for a restart.
+        """
         self._slots.close()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self.grounder.suspend()
 
     def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
         """Ground one frame now, on this thread (the bag tool); None when it was rejected."""

@@ -77,10 +77,10 @@ class GroundingNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Load the model and check the parameters; FAILURE (logged, reason kept) if unfit."""
         p = self.parameters()
+        settings = Settings.from_parameters(p)
         try:
             grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
-                                                       p['precision'],
-                                                       Settings.from_parameters(p).peak_config,
+                                                       p['precision'], settings.peak_config,
                                                        threads=p['threads'] or None)
             self.check_startup(p, grounder.affordances)
         except ValueError as error:
@@ -91,14 +91,15 @@ class GroundingNode(LifecycleNode):
             self.get_logger().warning(warning)
         self.get_logger().info(self.bridge.describe())
         self.available = grounder.affordances
-        self.pipeline = GroundingPipeline(grounder, Settings.from_parameters(p), self._publish,
+        self.pipeline = GroundingPipeline(grounder, settings, self._publish,
                                           self._warn, self.bridge,
                                           p['camera_names'] or [SINGLE_CAMERA])
         self.service = self.create_service(SetAffordance, 'set_affordance',
                                            self._on_set_affordance)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.timer = self.create_timer(1.0, self._publish_diagnostics)
-        self.get_logger().info(f'configured: {len(self.available)} actions on {grounder.device}')
+        self.get_logger().info(f'configured: {len(self.available)} actions on '
+                               f'{self.pipeline.device}')
         return SUCCESS
 
     def check_startup(self, p: Dict[str, Any], available: Tuple[str, ...]) -> None:
@@ -114,7 +115,6 @@ class GroundingNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Create the publishers and subscriptions; start grounding."""
         p = self.parameters()
-        self.pipeline.grounder.resume()
         self.ensure_publishers(self.pipeline.settings, p)
         self.inputs = self.subscribe(p)
         self.pipeline.start()
@@ -130,7 +130,6 @@ class GroundingNode(LifecycleNode):
         for publisher in self.publishers_by_name.values():
             self.destroy_publisher(publisher)
         self.inputs, self.publishers_by_name = [], {}
-        self.pipeline.grounder.suspend()
         return SUCCESS
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -225,7 +224,7 @@ class GroundingNode(LifecycleNode):
     def _publish_diagnostics(self) -> None:
         counts = self.pipeline.counts()
         ok, message = diagnostic_summary(counts)
-        device = str(self.pipeline.grounder.device)
+        device = self.pipeline.device
         values = diagnostic_values(counts, device,
                                    ', '.join(self.pipeline.settings.grounded_actions))
         self.diagnostics_pub.publish(self.builder.diagnostics(
