@@ -1,20 +1,30 @@
 """Grounder: the ROS-free inference API. Images in, heat maps and interaction points out."""
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+import reprlib
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
-from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint
+from looptrans_core.checkpoints import (affordance_names_error, CheckpointMetadata,
+                                        load_checkpoint)
 from looptrans_core.device import resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
 from looptrans_core.postprocess import HostMaps, maps_to_host
-from looptrans_core.preprocess import normalise_batch, to_device_uint8
+from looptrans_core.preprocess import (check_channel_order, check_image, normalise_batch,
+                                       to_device_uint8)
 from looptrans_core.speedups import channels_last as to_channels_last
 from looptrans_core.speedups import compiled, quantize_backbone_int8, set_threads
+
+Names = Union[str, Iterable]
+"""One name (str) or an iterable of names."""
+NAMES_ACCEPTED = ('one name (str) or an iterable of names (list, tuple, generator, 1-D numpy '
+                  'array of str)')
 
 
 @dataclass
@@ -34,6 +44,74 @@ class AffordanceMap:
     raw: Optional[np.ndarray] = None
 
 
+def shown(value: Any) -> str:
+    """Describe `value` for an error message: its type and a short repr (arrays by shape)."""
+    if value is None:
+        return 'None'
+    if isinstance(value, np.ndarray):
+        return f'a {value.dtype} numpy array of shape {value.shape}'
+    if isinstance(value, np.generic):
+        return f'numpy {value.dtype} {value.item()!r}'
+    return f'{type(value).__name__} {reprlib.repr(value)}'
+
+
+def name_list(names: Names, argument: str) -> List[str]:
+    """Read `names` once into a list of str; a single str is one name.
+
+    Raises:
+        TypeError: `names` is not a str or an iterable of str (the message names `argument`).
+        ValueError: `names` is a numpy array that is not 1-D.
+    """
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, np.ndarray) and names.ndim != 1:
+        raise ValueError(f'{argument} as a numpy array must be 1-D, got shape {names.shape}; '
+                         f'accepted: {NAMES_ACCEPTED}')
+    if isinstance(names, (bytes, bytearray)) or not isinstance(names, Iterable):
+        raise TypeError(f'{argument} must be {NAMES_ACCEPTED}; got {shown(names)}')
+    items = list(names)
+    odd = [index for index, item in enumerate(items) if not isinstance(item, str)]
+    if odd:
+        raise TypeError(f'{argument} must hold names (str); item {odd[0]} is '
+                        f'{shown(items[odd[0]])}')
+    return [str(item) for item in items]
+
+
+def image_list(images: Any) -> List[np.ndarray]:
+    """Return `images` (a sequence of images, or an N x H x W x 3 array) as a non-empty list."""
+    one_array = isinstance(images, np.ndarray) and images.ndim != 4
+    if one_array or isinstance(images, (str, bytes)) or not isinstance(images, Iterable):
+        hint = '; use ground() for one image' if one_array else ''
+        raise TypeError('ground_batch() takes a list of H x W x 3 uint8 numpy arrays, got '
+                        f'{shown(images)}{hint}')
+    images = list(images)
+    if not images:
+        raise ValueError('ground_batch() got an empty list of images')
+    for index, image in enumerate(images):
+        check_image(image, f'images[{index}]')
+    return images
+
+
+def channel_orders(channel_order: Union[str, Sequence[str]], count: int) -> List[str]:
+    """One channel order per image: `channel_order` for all, or one each from a sequence."""
+    if isinstance(channel_order, str):
+        return [check_channel_order(channel_order)] * count
+    if not isinstance(channel_order, Iterable):
+        raise TypeError("channel_order must be 'rgb', 'bgr' or a sequence of them, one per "
+                        f'image; got {shown(channel_order)}')
+    orders = list(channel_order)
+    if len(orders) != count:
+        raise ValueError(f'{len(orders)} channel orders for {count} images')
+    return [check_channel_order(order) for order in orders]
+
+
+def check_peak_config(peak_config: Any, optional: bool) -> None:
+    """Raise TypeError unless `peak_config` is a PeakConfig (or None when `optional`)."""
+    if not isinstance(peak_config, PeakConfig) and not (optional and peak_config is None):
+        accepted = 'a PeakConfig or None' if optional else 'a PeakConfig'
+        raise TypeError(f'peak_config must be {accepted}, got {shown(peak_config)}')
+
+
 class Grounder:
     """Grounds affordances on images with a LoopTrans model, on CPU or CUDA.
 
@@ -47,13 +125,18 @@ class Grounder:
       with an eager fallback when compiling is unavailable.
     """
 
-    def __init__(self, model: LoopTrans, affordances: Sequence[str], device: str = 'auto',
+    def __init__(self, model: LoopTrans, affordances: Names, device: str = 'auto',
                  precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
                  metadata: Optional[CheckpointMetadata] = None, *, threads: Optional[int] = None,
                  channels_last: bool = False, compile_mode: Optional[str] = None) -> None:
+        affordances = tuple(name_list(affordances, 'affordances'))
+        reason = affordance_names_error(affordances)
+        if reason:
+            raise ValueError(f'affordances: {reason}')
         if len(affordances) != model.num_affordances:
             raise ValueError(f'{len(affordances)} affordance names for a model with '
                              f'{model.num_affordances} affordance channels')
+        check_peak_config(peak_config, optional=False)
         set_threads(threads)
         self.device = resolve_device(device)
         self.precision = precision
@@ -64,7 +147,7 @@ class Grounder:
         if channels_last:
             self.model = to_channels_last(self.model)
         self._forward = compiled(partial(self.model, backbone_dtype=self.dtype), compile_mode)
-        self.affordances = tuple(affordances)
+        self.affordances = affordances
         self.peak_config = peak_config
         self.metadata = metadata
         self._index = {name: i for i, name in enumerate(self.affordances)}
@@ -91,53 +174,75 @@ class Grounder:
         return cls(model, metadata.affordances, device, precision, peak_config, metadata,
                    **options)
 
-    def validate_actions(self, actions: Optional[Sequence[str]]) -> List[str]:
-        """Return `actions` (all affordances when None), or raise naming the valid ones."""
+    def validate_actions(self, actions: Optional[Names]) -> List[str]:
+        """Return `actions` as a list (every affordance when None), or raise saying why.
+
+        `actions` is one action name or any iterable of them (list, tuple, generator, 1-D numpy
+        array of str), read exactly once. Each must be one of `affordances` and appear once:
+        a repeated action is refused, not merged, since results are keyed by action (the node
+        refuses repeats too).
+
+        Raises:
+            TypeError: `actions` is not None, a str or an iterable of str.
+            ValueError: no action, an unknown action, or an action named twice.
+        """
         if actions is None:
             return list(self.affordances)
-        if isinstance(actions, str):
-            actions = [actions]
-        unknown = [a for a in actions if a not in self._index]
-        if unknown or not actions:
-            raise ValueError(f'unknown action(s) {unknown or actions}; valid actions: '
-                             f'{", ".join(self.affordances)}')
-        return list(actions)
+        names = name_list(actions, 'actions')
+        valid = f'valid actions: {", ".join(self.affordances)}'
+        if not names:
+            raise ValueError(f'actions is empty; pass None for every affordance, or some of the '
+                             f'{valid}')
+        unknown = [name for name in names if name not in self._index]
+        if unknown:
+            raise ValueError(f'unknown action(s) {unknown}; {valid}')
+        repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+        if repeated:
+            raise ValueError(f'actions name {repeated} more than once; name each action once')
+        return names
 
-    def ground(self, image: np.ndarray, actions: Optional[Sequence[str]] = None, *,
+    def ground(self, image: np.ndarray, actions: Optional[Names] = None, *,
                channel_order: str = 'rgb', peak_config: Optional[PeakConfig] = None,
                return_raw: bool = False) -> Dict[str, AffordanceMap]:
         """Ground `actions` on one image; return action -> AffordanceMap.
 
         Args:
             image: H x W x 3 uint8 array in RGB order (see `channel_order`).
-            actions: affordance names; None means every affordance.
+            actions: one affordance name or an iterable of them, see `validate_actions`;
+                None means every affordance.
             channel_order: 'rgb' (default) or 'bgr' (OpenCV's order).
-            peak_config: overrides the Grounder's peak settings for this call.
+            peak_config: a PeakConfig overriding the Grounder's peak settings for this call.
             return_raw: also return the raw patch-grid maps.
+
+        Raises:
+            TypeError: an argument of the wrong type (the message names it and what it takes).
+            ValueError: an image of the wrong shape, or actions that `validate_actions` refuses.
         """
         if not isinstance(image, np.ndarray):
-            raise TypeError(f'ground() takes one H x W x 3 uint8 numpy array, got '
-                            f'{type(image).__name__}; use ground_batch() for a list of images')
+            hint = ('; cv2.imread returns None for a file it cannot read' if image is None else
+                    '; use ground_batch() for a list of images' if isinstance(image, (list, tuple))
+                    else '')
+            raise TypeError('ground() takes one H x W x 3 uint8 numpy array as image, got '
+                            f'{shown(image)}{hint}')
+        check_image(image)
         return self.ground_batch([image], actions, channel_order=channel_order,
                                  peak_config=peak_config, return_raw=return_raw)[0]
 
     def ground_batch(self, images: Sequence[np.ndarray],
-                     actions: Optional[Sequence[str]] = None, *,
+                     actions: Optional[Names] = None, *,
                      channel_order: Union[str, Sequence[str]] = 'rgb',
                      peak_config: Optional[PeakConfig] = None,
                      return_raw: bool = False) -> List[Dict[str, AffordanceMap]]:
         """Ground `actions` on a list of images (sizes may differ) in one forward pass.
 
-        `channel_order` is one order for all images or one per image; the other arguments are
-        those of `ground`. Returns one dict action -> AffordanceMap per image, in order.
+        `images` is a sequence of H x W x 3 uint8 arrays (or one N x H x W x 3 array);
+        `channel_order` is one order for all images or one per image; the other arguments and
+        the errors are those of `ground`. Returns one dict action -> AffordanceMap per image, in
+        order.
         """
-        images = list(images)
-        if not images:
-            raise ValueError('ground_batch() got an empty list of images')
-        orders = [channel_order] * len(images) if isinstance(channel_order, str) else \
-            list(channel_order)
-        if len(orders) != len(images):
-            raise ValueError(f'{len(orders)} channel orders for {len(images)} images')
+        images = image_list(images)
+        orders = channel_orders(channel_order, len(images))
+        check_peak_config(peak_config, optional=True)
         names = self.validate_actions(actions)
         tensors = [to_device_uint8(img, order, self.device) for img, order in zip(images, orders)]
         raw = self.raw_maps(tensors)[:, [self._index[a] for a in names]]

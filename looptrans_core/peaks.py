@@ -56,8 +56,9 @@ def peak_candidates(heatmaps: torch.Tensor, config: PeakConfig) -> torch.Tensor:
     """Candidate peaks of (A, H, W) maps: an (A, K, 3) tensor of (u, v, score), best first.
 
     Candidates are local maxima of a max-pool window of radius `min_distance` that reach the
-    threshold; other slots hold score -1. Runs on the maps' device, so only this small tensor
-    needs copying to the host, where `select_peaks` enforces the minimum distance.
+    threshold; other slots hold score -1; scores are clipped to 1, as heat maps are. Runs on
+    the maps' device, so only this small tensor needs copying to the host, where
+    `select_peaks` enforces the minimum distance.
     """
     num_maps, height, width = heatmaps.shape
     radius = config.min_distance
@@ -68,7 +69,8 @@ def peak_candidates(heatmaps: torch.Tensor, config: PeakConfig) -> torch.Tensor:
     scores, flat_index = candidates.flatten(1).topk(count, dim=1)
     rows = torch.div(flat_index, width, rounding_mode='floor')
     cols = flat_index - rows * width
-    return torch.stack([cols.to(scores.dtype), rows.to(scores.dtype), scores], dim=-1)
+    return torch.stack([cols.to(scores.dtype), rows.to(scores.dtype), scores.clamp_max(1.0)],
+                       dim=-1)
 
 
 def grid_peak_candidates(grids: np.ndarray, size: Tuple[int, int],
@@ -79,7 +81,8 @@ def grid_peak_candidates(grids: np.ndarray, size: Tuple[int, int],
     samples beside a node and the maximum over any window lies on those samples or on the
     window's edges: evaluating only there gives the full-resolution result for a few thousand
     samples per map. A clamped border band yields its inner end once instead of many ties.
-    Returns (A, K, 3) float32 (u, v, score), best first, score -1 in unused slots.
+    Returns (A, K, 3) float32 (u, v, score), best first, score -1 in unused slots; scores are
+    clipped to 1 like the heat maps (float rounding can reach 1 + 1e-7).
     """
     radius = config.min_distance
     rows = critical_samples(size[0], grids.shape[-2])
@@ -96,7 +99,8 @@ def grid_peak_candidates(grids: np.ndarray, size: Tuple[int, int],
     order = np.argsort(-scores, axis=1, kind='stable')[:, :count]
     row_of = np.asarray(rows, np.float32)[order // len(cols)]
     col_of = np.asarray(cols, np.float32)[order % len(cols)]
-    return np.stack([col_of, row_of, np.take_along_axis(scores, order, 1)], axis=-1)
+    best = np.minimum(np.take_along_axis(scores, order, 1), np.float32(1.0))
+    return np.stack([col_of, row_of, best], axis=-1)
 
 
 def _with_window_edges(samples: Sequence[int], radius: int, size: int) -> List[int]:

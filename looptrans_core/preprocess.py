@@ -8,24 +8,35 @@ from torchvision.transforms.v2 import functional as TF
 CHANNEL_ORDERS = ('rgb', 'bgr')
 
 
-def check_image(image: np.ndarray) -> np.ndarray:
-    """Return `image` if it is an H x W x 3 uint8 array, else raise a clear error."""
+def check_image(image: np.ndarray, name: str = 'image') -> np.ndarray:
+    """Return `image` if it is an H x W x 3 uint8 array, else raise naming it as `name`.
+
+    Raises:
+        TypeError: not a numpy array, or not of dtype uint8.
+        ValueError: not H x W x 3, or H or W is 0.
+    """
     if not isinstance(image, np.ndarray):
-        raise TypeError('image must be a numpy array (H x W x 3, uint8), '
+        raise TypeError(f'{name} must be a numpy array (H x W x 3, uint8), '
                         f'got {type(image).__name__}')
     if image.dtype != np.uint8:
-        raise TypeError(f'image must have dtype uint8 (0-255), got {image.dtype}')
+        raise TypeError(f'{name} must have dtype uint8 (0-255), got {image.dtype}')
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f'image must be H x W x 3, got shape {image.shape}')
+        raise ValueError(f'{name} must be H x W x 3, got shape {image.shape}')
     if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f'image is empty: shape {image.shape}')
+        raise ValueError(f'{name} is empty: shape {image.shape}')
     return image
+
+
+def check_channel_order(channel_order: str) -> str:
+    """Return `channel_order` if it is one of CHANNEL_ORDERS, else raise ValueError."""
+    if not isinstance(channel_order, str) or channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f'channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}')
+    return channel_order
 
 
 def to_device_uint8(image: np.ndarray, channel_order: str, device: torch.device) -> torch.Tensor:
     """Copy one H x W x 3 uint8 image to `device` as a 3 x H x W RGB uint8 tensor."""
-    if channel_order not in CHANNEL_ORDERS:
-        raise ValueError(f'channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}')
+    check_channel_order(channel_order)
     tensor = torch.from_numpy(np.ascontiguousarray(check_image(image)))
     if device.type == 'cuda':
         tensor = tensor.pin_memory().to(device, non_blocking=True)
