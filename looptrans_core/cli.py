@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from looptrans_core import commands
+from looptrans_core.checkpoints import message_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,10 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Parse `argv` and run the chosen command; errors at the edges print one clear line."""
+    """Parse `argv` and run the chosen command.
+
+    Bad input (ValueError, including CheckpointError; TypeError; OSError) prints one line
+    `error: ...` and returns 2, as argparse does for bad arguments; other exceptions are bugs
+    and keep their traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f'error: {error}', file=sys.stderr)
+    except (ValueError, TypeError, OSError) as error:
+        print(f'error: {message_line(error)}', file=sys.stderr)
         return 2

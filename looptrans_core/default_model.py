@@ -35,7 +35,8 @@ def load_default_grounder(checkpoint: Optional[Union[str, Path]], device: str = 
     An empty `checkpoint` means the bundled demo model (`demo_model`, default DEMO_MODEL); while
     that file does not exist, a random-weight model on the tiny test backbone, so the pipeline
     still runs end to end. `threads` sets torch's CPU threads (None keeps the default).
-    Raises CheckpointError (a ValueError) for a missing or unfit checkpoint file.
+    Raises CheckpointError (a ValueError) for a missing, unreadable, damaged, unsafe or unfit
+    checkpoint file, naming the file and the reason.
     """
     demo_model = demo_model or DEMO_MODEL
     device, device_warning = device_or_cpu(device)

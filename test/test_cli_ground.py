@@ -6,11 +6,15 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import safetensors.torch
+import torch
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
-from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
+from looptrans_core.checkpoints import CheckpointMetadata, METADATA_KEY, save_checkpoint
 from looptrans_core.cli import main
+from looptrans_core.commands.ground import write_image
 from model_factory import make_tiny_model
+from synth_fixtures import synth_root  # noqa: F401
 
 
 @pytest.fixture(scope='module')
@@ -89,3 +93,85 @@ def test_module_help_lists_ground():
     result = subprocess.run([sys.executable, '-m', 'looptrans_core', '--help'],
                             capture_output=True, text=True, check=True)
     assert 'ground' in result.stdout
+
+
+class _Exploit:
+    """Unpickling this would run a shell command."""
+
+    def __reduce__(self):
+        return (subprocess.call, (['true'],))
+
+
+def _empty(path):
+    path.write_bytes(b'')
+
+
+def _metadata_not_json(path):
+    safetensors.torch.save_file({'x': torch.zeros(1)}, str(path), metadata={METADATA_KEY: '{'})
+
+
+def _nan_weights(path):
+    model = make_tiny_model()
+    model.aff_fc.bias.data[3] = float('nan')
+    save_checkpoint(model, path, CheckpointMetadata('vit_tiny_test', SEEN_AFFORDANCES, 'Seen'))
+
+
+def _code_running_pickle(path):
+    torch.save({'aff_fc.weight': _Exploit()}, path)
+
+
+BAD_CHECKPOINTS = {'empty.safetensors': _empty, 'json.safetensors': _metadata_not_json,
+                   'nan.safetensors': _nan_weights, 'evil.pth': _code_running_pickle}
+
+
+@pytest.fixture(params=sorted(BAD_CHECKPOINTS))
+def bad_checkpoint(request, tmp_path):
+    """Write one unfit checkpoint and return its path."""
+    path = tmp_path / request.param
+    BAD_CHECKPOINTS[request.param](path)
+    return path
+
+
+def _one_error_line(capsys, *expected):
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and err.count('\n') == 1, err
+    assert all(text in err for text in expected), err
+
+
+def test_unfit_checkpoint_is_one_error_line_from_every_command(tmp_path, bad_checkpoint, rng,
+                                                               synth_root, capsys):  # noqa: F811
+    image = _write_image(tmp_path / 'x.png', rng)
+    for argv in (['ground', '--image', str(image), '--out', str(tmp_path / 'o')],
+                 ['demo', '--out', str(tmp_path / 'd')],
+                 ['evaluate', '--data-root', str(synth_root), '--divide', 'Seen']):
+        assert main([*argv, '--checkpoint', str(bad_checkpoint), '--device', 'cpu']) == 2
+        _one_error_line(capsys, str(bad_checkpoint))
+
+
+def test_module_prints_no_traceback_for_a_damaged_checkpoint(tmp_path, rng):
+    image = _write_image(tmp_path / 'x.png', rng)
+    checkpoint = tmp_path / 'cut.safetensors'
+    checkpoint.write_bytes(b'\x08' + bytes(20))
+    result = subprocess.run([sys.executable, '-m', 'looptrans_core', 'ground', '--checkpoint',
+                             str(checkpoint), '--image', str(image), '--out', str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith('error: ') and result.stderr.count('\n') == 1
+    assert str(checkpoint) in result.stderr and 'Traceback' not in result.stderr
+
+
+def test_repeated_action_and_blocked_output_are_clear_cli_errors(tmp_path, checkpoint, rng,
+                                                                 capsys):
+    image = _write_image(tmp_path / 'x.png', rng)
+    args = ['ground', '--checkpoint', str(checkpoint), '--image', str(image)]
+    assert main([*args, '--action', 'cut', '--action', 'cut', '--out', str(tmp_path)]) == 2
+    _one_error_line(capsys, "actions name ['cut'] more than once")
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    assert main([*args, '--out', str(blocker)]) == 2
+    _one_error_line(capsys, str(blocker))
+
+
+def test_an_image_opencv_cannot_write_is_an_os_error(tmp_path):
+    with pytest.raises(OSError, match='could not write'):
+        write_image(tmp_path / 'missing' / 'x.png', np.zeros((4, 4, 3), np.uint8))

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from looptrans_core.cli_args import add_device_argument
-from looptrans_core.commands.ground import write_result
+from looptrans_core.commands.ground import write_image, write_result
 from looptrans_core.data.synth_scene import render_scene
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.visualize import COLORMAPS
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                                         [a for a in afforded if a in grounder.affordances][:2])
     args.out.mkdir(parents=True, exist_ok=True)
     image_bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
-    cv2.imwrite(str(args.out / 'scene.png'), image_bgr)
+    write_image(args.out / 'scene.png', image_bgr)
     results = grounder.ground(image_rgb, actions)
     for action, result in results.items():
         write_result(args.out / f'scene_{action}', image_bgr, result, args)

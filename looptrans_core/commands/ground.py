@@ -62,8 +62,14 @@ def write_result(prefix: Path, image_bgr: np.ndarray, result, args: argparse.Nam
     """Write `<prefix>_overlay.png`, `<prefix>.npy` and `<prefix>_peaks.json`."""
     overlay = render_overlay(image_bgr, result.heatmap, result.peaks, result.action,
                              args.alpha, args.colormap)
-    cv2.imwrite(f'{prefix}_overlay.png', overlay)
+    write_image(Path(f'{prefix}_overlay.png'), overlay)
     np.save(f'{prefix}.npy', result.heatmap)
     peaks = [asdict(peak) for peak in result.peaks]
     Path(f'{prefix}_peaks.json').write_text(json.dumps({'action': result.action, 'peaks': peaks},
                                                        indent=2))
+
+
+def write_image(path: Path, image_bgr: np.ndarray) -> None:
+    """Write an image file, raising OSError where OpenCV only returns False."""
+    if not cv2.imwrite(str(path), image_bgr):
+        raise OSError(f'could not write {path}')
