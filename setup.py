@@ -35,9 +35,13 @@ setup(
     extras_require={
         'train': ['matplotlib'],
         'bag': ['rosbags>=0.10'],
+        # python -m looptrans_core export --format onnx|openvino (docs/export.md)
+        'export': ['onnx>=1.23', 'onnxscript>=0.7', 'openvino>=2026.4'],
         # pytest < 9: the launch_testing pytest plugin of Humble and Jazzy uses the `path`
         # hook argument that pytest 9 removed, and fails to load beside it.
-        'test': ['pytest>=7,<9', 'hypothesis', 'matplotlib', 'rosbags>=0.10', 'colcon-core',
+        'test': ['pytest>=7,<9', 'hypothesis', 'matplotlib', 'rosbags>=0.10',
+                 'onnx>=1.23', 'onnxscript>=0.7', 'openvino>=2026.4', 'onnxruntime',
+                 'colcon-core',
                  'colcon-ros', 'colcon-package-information', 'colcon-defaults',
                  'flake8',
                  'flake8-blind-except', 'flake8-builtins', 'flake8-class-newline',
