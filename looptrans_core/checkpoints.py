@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, MISSING, replace
 import json
 from pathlib import Path
 import pickle
+import reprlib
 import struct
 import typing
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -85,7 +86,7 @@ def affordance_names_error(names: Sequence[Any]) -> Optional[str]:
         return 'no affordance names; a model grounds at least one affordance'
     odd = next((name for name in names if not isinstance(name, str) or not name), None)
     if odd is not None:
-        return f'affordance names must be non-empty strings, got {odd!r}'
+        return f'affordance names must be non-empty strings, got {reprlib.repr(odd)}'
     repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
         return f'affordance names repeat {repeated}; every classifier channel needs its own name'
@@ -197,8 +198,8 @@ def _check_fields(document: Dict[str, Any], path: Path) -> None:
     """Raise unless `document` has this format version's fields, each of its JSON type."""
     version = document.get('format_version', FORMAT_VERSION)
     if type(version) is not int or version != FORMAT_VERSION:
-        raise CheckpointError(f'{path} has format version {version!r}; this looptrans_core '
-                              f'reads version {FORMAT_VERSION}')
+        raise CheckpointError(f'{path} has format version {reprlib.repr(version)}; this '
+                              f'looptrans_core reads version {FORMAT_VERSION}')
     mistyped = [f'{name}: {_json_name(type(value))}, expected '
                 f'{" or ".join(_json_name(t) for t in FIELD_TYPES[name])}'
                 for name, value in document.items()
@@ -214,8 +215,9 @@ def _check_fields(document: Dict[str, Any], path: Path) -> None:
 def _check_values(metadata: CheckpointMetadata, path: Path) -> None:
     """Raise unless the backbone is known and the other fields fit it."""
     if metadata.backbone not in list_backbones():
-        raise CheckpointError(f'checkpoint {path} names backbone {metadata.backbone!r}; '
-                              f'known: {", ".join(list_backbones())}')
+        raise CheckpointError(f'checkpoint {path} names backbone '
+                              f'{reprlib.repr(metadata.backbone)}; known: '
+                              f'{", ".join(list_backbones())}')
     reason = affordance_names_error(metadata.affordances)
     if reason:
         raise CheckpointError(f'{path}: {reason}')
@@ -224,8 +226,9 @@ def _check_values(metadata: CheckpointMetadata, path: Path) -> None:
         raise CheckpointError(f'{path} records input_size {metadata.input_size}, but backbone '
                               f'{metadata.backbone} takes {input_size} x {input_size} images')
     if metadata.cluster_forward not in (None, *CLUSTER_FORWARDS):
-        raise CheckpointError(f'{path} records cluster_forward {metadata.cluster_forward!r}; '
-                              f'expected one of {CLUSTER_FORWARDS} or null')
+        raise CheckpointError(f'{path} records cluster_forward '
+                              f'{reprlib.repr(metadata.cluster_forward)}; expected one of '
+                              f'{CLUSTER_FORWARDS} or null')
 
 
 def _read_torch_file(path: Path) -> Dict[str, torch.Tensor]:
@@ -289,10 +292,12 @@ def _check_state_dict(state: Any, path: Path) -> None:
 
 def _entry_problem(key: Any, value: Any) -> Optional[str]:
     if not isinstance(key, str):
-        return f'the key {key!r} ({type(key).__name__})'
+        return f'the key {reprlib.repr(key)} ({type(key).__name__})'
     if not isinstance(value, torch.Tensor):
-        return f'{key!r}: {type(value).__name__}'
-    return f'{key!r}: a {value.layout} tensor' if value.layout != torch.strided else None
+        return f'{reprlib.repr(key)}: {type(value).__name__}'
+    if value.layout != torch.strided:
+        return f'{reprlib.repr(key)}: a {value.layout} tensor'
+    return None
 
 
 def infer_published_metadata(state: Dict[str, torch.Tensor], path: Path) -> CheckpointMetadata:
