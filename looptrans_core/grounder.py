@@ -63,7 +63,7 @@ def name_list(names: Names, argument: str) -> List[str]:
         ValueError: `names` is a numpy array that is not 1-D.
     """
     if isinstance(names, str):
-        return [names]
+        return [str(names)]
     if isinstance(names, np.ndarray) and names.ndim != 1:
         raise ValueError(f'{argument} as a numpy array must be 1-D, got shape {names.shape}; '
                          f'accepted: {NAMES_ACCEPTED}')
@@ -93,7 +93,7 @@ def image_list(images: Any) -> List[np.ndarray]:
 
 
 def channel_orders(channel_order: Union[str, Sequence[str]], count: int) -> List[str]:
-    """One channel order per image: `channel_order` for all, or one each from a sequence."""
+    """Return one channel order per image: `channel_order` for all, or one each from a sequence."""
     if isinstance(channel_order, str):
         return [check_channel_order(channel_order)] * count
     if not isinstance(channel_order, Iterable):
@@ -195,10 +195,11 @@ class Grounder:
                              f'{valid}')
         unknown = [name for name in names if name not in self._index]
         if unknown:
-            raise ValueError(f'unknown action(s) {unknown}; {valid}')
+            raise ValueError(f'unknown action(s) {reprlib.repr(unknown)}; {valid}')
         repeated = sorted(name for name, count in Counter(names).items() if count > 1)
         if repeated:
-            raise ValueError(f'actions name {repeated} more than once; name each action once')
+            raise ValueError(f'actions name {reprlib.repr(repeated)} more than once; name each '
+                             'action once')
         return names
 
     def ground(self, image: np.ndarray, actions: Optional[Names] = None, *,

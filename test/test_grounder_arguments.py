@@ -34,7 +34,8 @@ def test_any_iterable_of_action_names_is_read_once(tiny_grounder, make):
 
 def test_one_string_is_one_action(tiny_grounder):
     assert list(tiny_grounder.ground(IMAGE, 'cut')) == ['cut']
-    assert tiny_grounder.validate_actions(np.str_('hold')) == ['hold']
+    names = tiny_grounder.validate_actions(np.str_('hold'))
+    assert names == ['hold'] and type(names[0]) is str
 
 
 @pytest.mark.parametrize('actions, error, match', [
