@@ -9,6 +9,7 @@ import pytest
 import safetensors.torch
 import torch
 
+from encoded_images import png_declaring
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, METADATA_KEY, save_checkpoint
 from looptrans_core.cli import main
@@ -87,6 +88,18 @@ def test_missing_input_is_a_clear_cli_error(tmp_path, checkpoint, capsys):
                  str(tmp_path / 'missing.png')])
     assert code == 2
     assert 'input not found' in capsys.readouterr().err
+
+
+def test_bomb_and_oversized_images_are_one_cli_error(tmp_path, checkpoint, rng, capsys):
+    (tmp_path / 'bomb.png').write_bytes(png_declaring(30_000, 30_000))
+    code = main(['ground', '--checkpoint', str(checkpoint), '--image', str(tmp_path / 'bomb.png'),
+                 '--out', str(tmp_path / 'o')])
+    assert code == 2 and 'over the limit of 50000000' in capsys.readouterr().err
+    image = _write_image(tmp_path / 'x.png', rng)
+    code = main(['ground', '--checkpoint', str(checkpoint), '--image', str(image),
+                 '--max-image-pixels', '1000', '--out', str(tmp_path / 'o')])
+    err = capsys.readouterr().err
+    assert code == 2 and '64 x 48 = 3072 pixels, over the limit of 1000' in err
 
 
 def test_module_help_lists_ground():

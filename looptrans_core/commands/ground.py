@@ -11,7 +11,7 @@ from tqdm import tqdm
 from looptrans_core.cli_args import add_device_argument
 from looptrans_core.device import INFERENCE_PRECISIONS
 from looptrans_core.grounder import Grounder
-from looptrans_core.image_io import count_frames, iter_frames
+from looptrans_core.image_io import count_frames, iter_frames, MAX_IMAGE_PIXELS
 from looptrans_core.peaks import PeakConfig
 from looptrans_core.visualize import COLORMAPS, render_overlay
 
@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--peak-min-distance', type=int, default=PeakConfig.min_distance)
     parser.add_argument('--colormap', default='jet', choices=sorted(COLORMAPS))
     parser.add_argument('--alpha', type=float, default=0.5, help='overlay colour-map weight')
+    parser.add_argument('--max-image-pixels', type=int, default=MAX_IMAGE_PIXELS,
+                        help='largest image or video frame read (width x height); a file whose '
+                             'header declares more is refused before decoding (default '
+                             '%(default)s)')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     grounder = Grounder.from_checkpoint(args.checkpoint, args.device, args.precision, peak_config)
     actions = grounder.validate_actions(args.action)
     args.out.mkdir(parents=True, exist_ok=True)
-    frames = iter_frames(args.image)
+    frames = iter_frames(args.image, args.max_image_pixels)
     for stem, image in tqdm(frames, total=count_frames(args.image), unit='image'):
         results = grounder.ground(image, actions, channel_order='bgr', return_raw=args.raw)
         for action, result in results.items():
