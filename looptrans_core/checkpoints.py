@@ -362,6 +362,25 @@ def _check_cluster_sizes(cluster_state: Dict[str, torch.Tensor], dim: int, path:
             f'{path}: its cluster.* tensors do not describe a part-cluster module for the '
             f"backbone's {dim}-channel keys: it needs cluster.tokens.weight (parts x {dim}) and "
             f'cluster.ffn_layers.0.net.0.weight (hidden x {dim})')
+    _check_cluster_holds_its_module(cluster_state, dim, path)
+
+
+def _check_cluster_holds_its_module(cluster_state: Dict[str, torch.Tensor], dim: int,
+                                    path: Path) -> None:
+    """Raise unless every layer the cluster tensors name stores its own attention weights.
+
+    The module is built from the number of layers the keys name; requiring each layer's
+    (3 * dim) x dim attention weights in the file refuses one that names thousands of layers
+    with a few tiny tensors before the module is allocated, so memory stays bounded by the file.
+    """
+    named = {key.split('.')[1] for key in cluster_state if key.startswith('cross_attn_layers.')}
+    layers = sorted(named, key=lambda index: (len(index), index))
+    for index in layers:
+        weight = cluster_state.get(f'cross_attn_layers.{index}.in_proj_weight')
+        if weight is None or tuple(weight.shape) != (3 * dim, dim):
+            raise CheckpointError(f'{path}: its cluster.* tensors name cross-attention layer '
+                                  f'{index} without its ({3 * dim}, {dim}) in_proj_weight; the '
+                                  'file is damaged or not a LoopTrans checkpoint')
 
 
 def load_state_dict_checked(model: LoopTrans, state: Dict[str, torch.Tensor], path: Path,

@@ -295,7 +295,10 @@ def test_a_folder_is_not_a_checkpoint(tmp_path):
      'needs cluster.tokens.weight'),
     (lambda state: {k: v for k, v in state.items() if k != 'cluster.norm_layers.1.bias'},
      'do not fit a part-cluster module: .*norm_layers.1.bias'),
-], ids=['wrong-dim', 'no-tokens', 'missing-key'])
+    (lambda state: {**state, **{f'cluster.cross_attn_layers.{n}.in_proj_bias': torch.zeros(1)
+                                for n in range(2, 5000)}},
+     'name cross-attention layer 2 without its'),
+], ids=['wrong-dim', 'no-tokens', 'missing-key', 'thousands-of-empty-layers'])
 def test_unfit_cluster_tensors_are_refused(tmp_path, change, match):
     model = make_tiny_model()
     model.cluster = PartCluster(64, num_layers=2)
