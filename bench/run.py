@@ -15,7 +15,7 @@ from looptrans_core.grounder import Grounder
 from looptrans_core.model.backbone_registry import DEFAULT_BACKBONE
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.peaks import grid_peak_candidates, select_peaks
-from looptrans_core.postprocess import maps_to_host
+from looptrans_core.postprocess import maps_to_host, resize_on_host
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 
 ACTION = 'hold'
@@ -37,7 +37,11 @@ def _synced(grounder: Grounder, function):
 
 
 def stages(grounder: Grounder, image: np.ndarray, repeats: int) -> Dict[str, float]:
-    """Per-stage medians of an every-action call: preprocess, backbone, heads, post, peaks."""
+    """Per-stage medians of an every-action call: preprocess, backbone, heads, post, peaks.
+
+    `heatmaps` is the cost of materialising all 36 full-size maps, which `ground()` now does
+    only for the maps a caller reads.
+    """
     model, config = grounder.model, grounder.model.backbone_config
     state = {}
 
@@ -57,13 +61,17 @@ def stages(grounder: Grounder, image: np.ndarray, repeats: int) -> Dict[str, flo
     def postprocess():
         state['host'] = maps_to_host(state['raw'], [image.shape[:2]])[0]
 
+    def heatmaps():
+        _, grids, _, size = state['host']
+        resize_on_host(grids, size)
+
     def peaks():
-        heat, grids, _ = state['host']
-        select_peaks(grid_peak_candidates(grids, heat.shape[-2:], grounder.peak_config),
+        _, grids, _, size = state['host']
+        select_peaks(grid_peak_candidates(grids, size, grounder.peak_config),
                      grounder.peak_config)
 
     named = {'preprocess': preprocess, 'backbone': backbone, 'heads': heads,
-             'postprocess': postprocess, 'peaks': peaks}
+             'postprocess': postprocess, 'heatmaps': heatmaps, 'peaks': peaks}
     return stage_medians({k: _synced(grounder, f) for k, f in named.items()}, repeats)
 
 

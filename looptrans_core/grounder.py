@@ -1,11 +1,11 @@
 """Grounder: the ROS-free inference API. Images in, heat maps and interaction points out."""
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 import reprlib
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from looptrans_core.checkpoints import (affordance_names_error, CheckpointMetada
 from looptrans_core.device import resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
-from looptrans_core.postprocess import HostMaps, maps_to_host
+from looptrans_core.postprocess import HostMaps, maps_to_host, resize_on_host
 from looptrans_core.preprocess import (check_channel_order, check_image, normalise_batch,
                                        to_device_uint8)
 from looptrans_core.speedups import channels_last as to_channels_last
@@ -33,15 +33,25 @@ class AffordanceMap:
 
     Attributes:
         action: the affordance name.
-        heatmap: H x W float32 in [0, 1], at the input image's resolution.
         peaks: interaction points, best first, in pixels of the input image.
         raw: the raw (unnormalised) patch-grid map, e.g. 14 x 14, when requested.
+        grid: the min-max normalised patch-grid map the heat map is resized from.
+        size: (H, W) of the input image.
     """
 
     action: str
-    heatmap: np.ndarray
     peaks: List[Peak]
-    raw: Optional[np.ndarray] = None
+    raw: Optional[np.ndarray]
+    grid: np.ndarray
+    size: Tuple[int, int]
+    _heatmap: Optional[np.ndarray] = field(default=None, repr=False)
+
+    @property
+    def heatmap(self) -> np.ndarray:
+        """H x W float32 in [0, 1] at the input's resolution, made on first access."""
+        if self._heatmap is None:
+            self._heatmap = resize_on_host(self.grid[None], self.size)[0]
+        return self._heatmap
 
 
 def shown(value: Any) -> str:
@@ -260,7 +270,8 @@ class Grounder:
     @staticmethod
     def _finish(maps: HostMaps, names: List[str], config: PeakConfig,
                 return_raw: bool) -> Dict[str, AffordanceMap]:
-        heatmaps, grids, raw = maps
-        peaks = select_peaks(grid_peak_candidates(grids, heatmaps.shape[-2:], config), config)
-        return {name: AffordanceMap(name, heatmaps[i], peaks[i], raw[i] if return_raw else None)
+        heatmaps, grids, raw, size = maps
+        peaks = select_peaks(grid_peak_candidates(grids, size, config), config)
+        return {name: AffordanceMap(name, peaks[i], raw[i] if return_raw else None, grids[i],
+                                    size, None if heatmaps is None else heatmaps[i])
                 for i, name in enumerate(names)}

@@ -1,6 +1,6 @@
 """Heat maps at image resolution, as the published evaluation makes them."""
 import functools
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -10,7 +10,8 @@ import torch.nn.functional as F
 ROUNDING = 1e-6
 """Float rounding left by resizing normalised grids; values below it are set to exactly 0."""
 Grid = Union[np.ndarray, torch.Tensor]
-HostMaps = Tuple[np.ndarray, np.ndarray, np.ndarray]
+HostMaps = Tuple[Optional[np.ndarray], np.ndarray, np.ndarray, Tuple[int, int]]
+"""Per image: full-size heat maps (None on CPU: made on demand), grids, raw maps, size."""
 """(heat maps (A, H, W) in [0, 1], normalised grid maps (A, r, c), raw grid maps (A, r, c))."""
 
 
@@ -112,12 +113,13 @@ def resize_on_host(grids: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
 def maps_to_host(raw: torch.Tensor, sizes: Sequence[Tuple[int, int]]) -> List[HostMaps]:
     """Heat maps, normalised grids and raw grids of (B, A, r, c) `raw` on the host, per image.
 
-    On CPU the resize runs in OpenCV. On another device everything stays there until one copy
-    of all the results into pinned host memory, reused by the caching host allocator.
+    On CPU the full-size heat maps are left to be made on demand (`resize_on_host` of one
+    grid), so a caller who reads one map of many pays for one. On another device everything is
+    made there and copied once into pinned host memory, reused by the caching host allocator.
     """
     grids = [normalise_raw(raw[b], size) for b, size in enumerate(sizes)]
     if raw.device.type == 'cpu':
-        return [(resize_on_host(grid.numpy(), size), grid.numpy(), raw[b].numpy())
+        return [(None, grid.numpy(), raw[b].numpy(), tuple(size))
                 for b, (grid, size) in enumerate(zip(grids, sizes))]
     parts = []
     for b, (grid, size) in enumerate(zip(grids, sizes)):
@@ -132,4 +134,4 @@ def maps_to_host(raw: torch.Tensor, sizes: Sequence[Tuple[int, int]]) -> List[Ho
     for part in parts:
         views.append(host[offset:offset + part.numel()].view(part.shape).numpy())
         offset += part.numel()
-    return [tuple(views[i:i + 3]) for i in range(0, len(views), 3)]
+    return [(*views[i:i + 3], tuple(size)) for i, size in zip(range(0, len(views), 3), sizes)]

@@ -8,7 +8,7 @@ from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.grounder import Grounder
 import looptrans_core.peaks as peaks_module
 from looptrans_core.peaks import grid_peak_candidates, peak_candidates, PeakConfig, select_peaks
-from looptrans_core.postprocess import maps_to_host, upsample_maps
+from looptrans_core.postprocess import maps_to_host, resize_on_host, upsample_maps
 from model_factory import make_tiny_model
 
 SIZES = [(480, 640), (90, 130), (37, 301), (14, 14), (9, 11)]
@@ -21,7 +21,9 @@ def _raw(seed, maps=6):
 @pytest.mark.parametrize('size', SIZES)
 def test_heatmaps_equal_the_full_resolution_reference(size):
     raw = _raw(1)
-    heat, _, raw_host = maps_to_host(raw, [size])[0]
+    heat, grids, raw_host, host_size = maps_to_host(raw, [size])[0]
+    assert heat is None and host_size == size, 'on CPU heat maps are made on demand'
+    heat = resize_on_host(grids, size)
     reference = upsample_maps(raw[0], size).numpy()
     assert heat.shape == (6, *size) and heat.dtype == np.float32
     np.testing.assert_allclose(heat, reference, atol=2e-6)
@@ -31,8 +33,8 @@ def test_heatmaps_equal_the_full_resolution_reference(size):
 
 def test_constant_map_gives_zeros():
     raw = torch.full((1, 2, 14, 14), 3.0)
-    heat, _, _ = maps_to_host(raw, [(50, 60)])[0]
-    assert not heat.any()
+    _, grids, _, size = maps_to_host(raw, [(50, 60)])[0]
+    assert not resize_on_host(grids, size).any()
 
 
 def _band(position, node_position):
@@ -47,7 +49,8 @@ def test_grid_peaks_equal_full_resolution_peaks(size, monkeypatch):
     monkeypatch.setattr(peaks_module, 'CANDIDATES_PER_PEAK', 10 ** 6)
     config = PeakConfig(num_peaks=4, min_distance=max(size) // 14 + 2, threshold=0.2)
     raw = _raw(2, maps=24)
-    heat, grids, _ = maps_to_host(raw, [size])[0]
+    _, grids, _, _ = maps_to_host(raw, [size])[0]
+    heat = resize_on_host(grids, size)
     reference = select_peaks(peak_candidates(torch.from_numpy(heat), config).numpy(), config)
     monkeypatch.undo()
     ours = select_peaks(grid_peak_candidates(grids, size, config), config)
@@ -131,3 +134,14 @@ def test_compile_modes_are_checked():
     assert speedups.compiled(abs, None) is abs
     with pytest.raises(ValueError, match='unknown compile mode'):
         speedups.compiled(abs, 'fastest')
+
+
+def test_heat_maps_are_made_on_first_access_only(tiny_grounder, rng):
+    image = rng.integers(0, 256, (90, 130, 3), dtype=np.uint8)
+    results = tiny_grounder.ground(image)
+    assert all(result._heatmap is None for result in results.values())
+    heatmap = results['cut'].heatmap
+    assert heatmap.shape == (90, 130) and results['cut'].heatmap is heatmap
+    assert sum(result._heatmap is not None for result in results.values()) == 1
+    alone = tiny_grounder.ground(image, ['cut'])['cut'].heatmap
+    np.testing.assert_array_equal(heatmap, alone)
