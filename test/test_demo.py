@@ -1,7 +1,10 @@
 """The demo command and the bundled synthetic-data demo model."""
+import cv2
+
 from looptrans_core import cli, default_model
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint, save_checkpoint
+from looptrans_core.overview import LABEL_HEIGHT
 from model_factory import make_tiny_model
 
 
@@ -24,6 +27,10 @@ def test_demo_writes_overlays_and_prints_peaks(tmp_path, capsys):
         assert (out / f'scene_{action}_overlay.png').is_file()
         assert f'{action}: peaks' in printed
     assert (out / 'scene.png').is_file()
+    overview = cv2.imread(str(out / 'overview.png'))
+    scene = cv2.imread(str(out / 'scene.png'))
+    assert overview.shape == (scene.shape[0] + LABEL_HEIGHT, 3 * scene.shape[1], 3)
+    assert f'open {out / "overview.png"}' in printed and 'scene_<action>_peaks.json' in printed
 
 
 def test_demo_with_chosen_action_and_bad_action(tmp_path, capsys):

@@ -14,6 +14,7 @@ from looptrans_core.cli_args import add_device_argument
 from looptrans_core.commands.ground import write_image, write_result
 from looptrans_core.data.synth_scene import render_scene
 from looptrans_core.default_model import load_default_grounder
+from looptrans_core.overview import overview_grid
 from looptrans_core.visualize import COLORMAPS
 
 COMMAND = 'demo'
@@ -49,9 +50,17 @@ def run(args: argparse.Namespace) -> int:
     image_bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
     write_image(args.out / 'scene.png', image_bgr)
     results = grounder.ground(image_rgb, actions)
+    overlays = []
     for action, result in results.items():
-        write_result(args.out / f'scene_{action}', image_bgr, result, args)
+        overlays.append(write_result(args.out / f'scene_{action}', image_bgr, result, args))
         peaks = ', '.join(f'({p.u:.0f}, {p.v:.0f}) {p.score:.2f}' for p in result.peaks)
         print(f'{action}: peaks (u, v) score: {peaks or "none above threshold"}')
-    print(f'wrote scene.png and overlays for {", ".join(actions)} to {args.out}')
+    overview = args.out / 'overview.png'
+    tiles = [image_bgr, *overlays]
+    write_image(overview, overview_grid(tiles, [f'input: a synthetic {args.object}', *actions],
+                                        columns=min(3, len(tiles))))
+    print(f"open {overview}: the input and every action's overlay (colour map: where the "
+          'action is afforded, red = most; circles: the best interaction points). Per action '
+          f'in {args.out}: scene_<action>_overlay.png, scene_<action>.npy (heat map), '
+          'scene_<action>_peaks.json')
     return 0

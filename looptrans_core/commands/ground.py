@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_result(prefix: Path, image_bgr: np.ndarray, result, args: argparse.Namespace) -> None:
-    """Write `<prefix>_overlay.png`, `<prefix>.npy` and `<prefix>_peaks.json`."""
+def write_result(prefix: Path, image_bgr: np.ndarray, result,
+                 args: argparse.Namespace) -> np.ndarray:
+    """Write `<prefix>_overlay.png`, `<prefix>.npy` and `<prefix>_peaks.json`; return overlay."""
     overlay = render_overlay(image_bgr, result.heatmap, result.peaks, result.action,
                              args.alpha, args.colormap)
     write_image(Path(f'{prefix}_overlay.png'), overlay)
@@ -71,6 +72,7 @@ def write_result(prefix: Path, image_bgr: np.ndarray, result, args: argparse.Nam
     peaks = [asdict(peak) for peak in result.peaks]
     Path(f'{prefix}_peaks.json').write_text(json.dumps({'action': result.action, 'peaks': peaks},
                                                        indent=2))
+    return overlay
 
 
 def write_image(path: Path, image_bgr: np.ndarray) -> None:
