@@ -143,17 +143,19 @@ class GroundingPipeline:
         frames = {camera: frame for camera, frame in
                   ((camera, self._decode(decoder, item)) for camera, item in items.items())
                   if frame is not None}
-        if not frames:
-            return {}
+        done: Dict[str, Grounding] = {}
         try:
-            return self._ground(frames, items, settings)
+            self._ground(frames, items, settings, done)
         except Exception as error:  # noqa: B902 - one bad frame must not stop the node
-            self._stats.failed(len(frames))
+            self._stats.failed(len(frames) - len(done))
             self.warn(f'grounding a frame failed: {error!r}')
-            return {}
+        return done
 
     def _ground(self, frames: Dict[str, Frame], items: Dict[str, Submitted],
-                settings: Settings) -> Dict[str, Grounding]:
+                settings: Settings, done: Dict[str, Grounding]) -> None:
+        """Ground `frames` in one forward; publish each and add it to `done` once counted."""
+        if not frames:
+            return
         start = time.perf_counter()
         actions = settings.grounded_actions
         results = self.grounder.ground_batch(
@@ -161,15 +163,14 @@ class GroundingPipeline:
             channel_order=[frame.channel_order for frame in frames.values()],
             peak_config=settings.peak_config)
         inference_ms = (time.perf_counter() - start) * 1000.0
-        groundings = {}
         for (camera, frame), result in zip(frames.items(), results):
             positions = {action: self.positions(frame, result[action].peaks)
                          for action in actions}
-            groundings[camera] = Grounding(camera, frame, result, positions, settings)
-            self.publish(groundings[camera])
+            grounding = Grounding(camera, frame, result, positions, settings)
+            self.publish(grounding)
             self._stats.processed(inference_ms,
                                   (time.monotonic() - items[camera].arrived) * 1000.0)
-        return groundings
+            done[camera] = grounding
 
     def _decode(self, decoder: MessageDecoder, item: Submitted) -> Optional[Frame]:
         """Return the frame of `item`; None when its colour image is refused (counted, logged).

@@ -148,3 +148,19 @@ def test_good_depth_gives_positions(pipeline, scene):
                [50.0, 0, 32, 0, 50, 24, 0, 0, 1])
     positions = next(g for g in published if g.camera == 'left').positions['hold']
     assert positions and all(p is None or p[2] == pytest.approx(2.0) for p in positions)
+
+
+def test_a_publish_that_fails_for_one_camera_counts_only_that_frame(tiny_grounder, scene):
+    published, warnings = [], []
+
+    def publish(grounding):
+        if grounding.camera == 'right':
+            raise OSError('disk full')
+        published.append(grounding)
+    pipeline = GroundingPipeline(tiny_grounder, Settings(), publish, warnings.append,
+                                 cameras=['left', 'right'])
+    pipeline.submit(message(scene, 1), 'left')
+    pipeline.process(message(scene, 2), 'right')
+    counts = pipeline.counts()
+    assert [g.camera for g in published] == ['left'] and 'disk full' in warnings[0]
+    assert (counts.received, counts.processed, counts.failed) == (2, 1, 1)
