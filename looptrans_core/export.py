@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from looptrans_core.default_model import DEMO_MODEL, load_default_grounder
+from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import Grounder
 from looptrans_core.model.looptrans import LoopTrans
 
@@ -67,10 +67,8 @@ def load_for_export(checkpoint: str) -> Tuple[Grounder, Optional[Path], List[str
         The Grounder, the file its weights came from (None for random weights, when the demo
         model is missing) and the warnings to show the user.
     """
-    grounder, warnings = load_default_grounder(checkpoint, 'cpu', demo_model=DEMO_MODEL)
-    if grounder.metadata is None:
-        return grounder, None, warnings
-    return grounder, Path(checkpoint) if checkpoint else DEMO_MODEL, warnings
+    grounder, warnings = load_default_grounder(checkpoint, 'cpu')
+    return grounder, grounder.source, warnings
 
 
 def export_model(grounder: Grounder, export_format: str, out: Path, source: Optional[Path],

@@ -160,6 +160,8 @@ class Grounder:
         self.affordances = affordances
         self.peak_config = peak_config
         self.metadata = metadata
+        self.source: Optional[Path] = None
+        """The checkpoint file the weights came from (set by `from_checkpoint`)."""
         self._index = {name: i for i, name in enumerate(self.affordances)}
 
     def suspend(self) -> None:
@@ -181,8 +183,10 @@ class Grounder:
         `options` are the constructor's speed options (threads, channels_last, compile_mode).
         """
         model, metadata = load_checkpoint(path)
-        return cls(model, metadata.affordances, device, precision, peak_config, metadata,
-                   **options)
+        grounder = cls(model, metadata.affordances, device, precision, peak_config, metadata,
+                       **options)
+        grounder.source = Path(path)
+        return grounder
 
     def validate_actions(self, actions: Optional[Names]) -> List[str]:
         """Return `actions` as a list (every affordance when None), or raise saying why.
