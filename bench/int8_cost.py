@@ -1,44 +1,44 @@
-"""What dynamic int8 quantisation of the backbone costs: map change, metric change, speed.
+"""What int8 costs in accuracy: OpenVINO int8 (NNCF post-training quantisation) against torch fp32.
 
-`python -m bench.int8_cost --checkpoint C --data-root R [--divide Seen] [--threads N]` loads the
-checkpoint twice (fp32, and int8 as `Grounder(precision='int8')` quantises it), evaluates both
-on the AGD20K-format test set at R exactly as `evaluate` does (KLD, SIM, NSS and the largest
-absolute difference of the 224 x 224 label maps), compares every action's heat map from the
-Grounder on the test images, then times one-action grounding of a 640 x 480 frame with the
-published backbone (random weights) in fp32 and int8, interleaved, in the same process.
+`python -m bench.int8_cost --data-root R [--checkpoint C] [--calibration DIR]` loads the
+checkpoint (default: the bundled demo model) as a torch fp32 Grounder and as an OpenVINO int8
+one, calibrated on DIR (default: the synthetic scenes), evaluates both on the AGD20K-format test
+set at R exactly as `evaluate` does (KLD, SIM, NSS, and the largest absolute difference of the
+224 x 224 label maps), and compares every action's heat map on the first test images. What int8
+gains in speed is in `python -m bench`, which times every backend side by side.
 """
 import argparse
-import copy
 from pathlib import Path
-import statistics
 import sys
 from typing import Dict, List, Optional
 
 import numpy as np
-import torch
 from torch.utils.data import DataLoader
 
 from bench.report import write_json
-from bench.run import ACTION, make_model
-from bench.timing import median_ms
-from looptrans_core.checkpoints import load_checkpoint
 from looptrans_core.data.agd20k import AGD20KTestSet
-from looptrans_core.evaluation import batch_metrics, label_maps, METRICS
+from looptrans_core.default_model import DEMO_MODEL
+from looptrans_core.evaluation import batch_metrics, chosen_label_maps, METRICS
 from looptrans_core.grounder import Grounder
-from looptrans_core.model.looptrans import LoopTrans
-from looptrans_core.speedups import quantize_backbone_int8
+from looptrans_core.preprocess import to_device_uint8
 
-CPU = torch.device('cpu')
+PRECISIONS = ('fp32', 'int8')
 
 
-def label_map_cost(fp32: LoopTrans, int8: LoopTrans, test_set: AGD20KTestSet,
+def grounder_label_maps(grounder: Grounder, items: List[dict]) -> np.ndarray:
+    """(B, 224, 224) label maps of `items`, as `evaluate` makes them, through `grounder`."""
+    tensors = [to_device_uint8(item['image'], 'rgb', grounder.device) for item in items]
+    return chosen_label_maps(grounder.raw_maps(tensors).float(), items)
+
+
+def label_map_cost(grounders: Dict[str, Grounder], test_set: AGD20KTestSet,
                    batch_size: int = 16) -> Dict[str, float]:
-    """Mean KLD/SIM/NSS of both models and the max abs difference of their label maps."""
-    values: Dict[str, List[List[float]]] = {'fp32': [], 'int8': []}
+    """Mean KLD/SIM/NSS of both Grounders and the max abs difference of their label maps."""
+    values: Dict[str, List[List[float]]] = {name: [] for name in grounders}
     max_diff = 0.0
     for items in DataLoader(test_set, batch_size=batch_size, collate_fn=list):
-        preds = {name: label_maps(model, items, CPU, torch.float32)
-                 for name, model in (('fp32', fp32), ('int8', int8))}
+        preds = {name: grounder_label_maps(grounder, items)
+                 for name, grounder in grounders.items()}
         max_diff = max(max_diff, float(np.abs(preds['fp32'] - preds['int8']).max()))
         for name, pred in preds.items():
             values[name] += [[m[key] for key in METRICS]
@@ -52,67 +52,52 @@ def label_map_cost(fp32: LoopTrans, int8: LoopTrans, test_set: AGD20KTestSet,
     return result
 
 
-def heatmap_cost(fp32: Grounder, int8: Grounder, test_set: AGD20KTestSet,
+def heatmap_cost(grounders: Dict[str, Grounder], test_set: AGD20KTestSet,
                  images: int = 8) -> float:
-    """Max abs difference of every action's Grounder heat map over the first `images`."""
+    """Max abs difference of every action's heat map over the first `images` test images."""
     diff = 0.0
     for index in range(min(images, len(test_set))):
         image = test_set[index]['image']
-        maps = fp32.ground(image), int8.ground(image)
-        diff = max(diff, max(float(np.abs(maps[0][a].heatmap - maps[1][a].heatmap).max())
-                             for a in maps[0]))
+        fp32, int8 = (grounders[name].ground(image) for name in PRECISIONS)
+        diff = max(diff, max(float(np.abs(fp32[a].heatmap - int8[a].heatmap).max())
+                             for a in fp32))
     return diff
 
 
-def speed(backbone: str, affordances, threads: Optional[int],
-          repeats: int) -> Dict[str, float]:
-    """Median one-action ms on a 640 x 480 frame, fp32 and int8 interleaved, and their ratio."""
-    model = make_model(backbone)
-    grounders = {'fp32': Grounder(copy.deepcopy(model), affordances, 'cpu', threads=threads),
-                 'int8': Grounder(model, affordances, 'cpu', 'int8', threads=threads)}
-    image = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
-    times: Dict[str, List[float]] = {name: [] for name in grounders}
-    for _ in range(repeats):
-        for name, grounder in grounders.items():
-            times[name].append(median_ms(lambda: grounder.ground(image, [ACTION]), 1))
-    result = {f'{backbone}_{name}_ms': statistics.median(t) for name, t in times.items()}
-    result[f'{backbone}_int8_speedup'] = (result[f'{backbone}_fp32_ms']
-                                          / result[f'{backbone}_int8_ms'])
-    return result
-
-
-def int8_cost(checkpoint: Path, data_root: Path, divide: str, threads: Optional[int],
-              repeats: int, backbone: str = 'vit_small_patch16_224') -> Dict[str, object]:
-    """Every int8 figure: metric and map changes on the test set, then speed on `backbone`."""
-    fp32, metadata = load_checkpoint(checkpoint)
-    fp32 = fp32.eval()
-    int8 = quantize_backbone_int8(copy.deepcopy(fp32), CPU)
+def int8_cost(checkpoint: Path, data_root: Path, divide: str, calibration: Optional[Path],
+              threads: Optional[int]) -> Dict[str, object]:
+    """Every int8 figure: metric, label-map and heat-map changes on the test set."""
+    grounders = {
+        'fp32': Grounder.from_checkpoint(checkpoint, 'cpu', threads=threads),
+        'int8': Grounder.from_checkpoint(checkpoint, 'cpu', 'int8', backend='openvino',
+                                         calibration=calibration, threads=threads)}
     test_set = AGD20KTestSet(data_root, divide)
-    result: Dict[str, object] = {'checkpoint': str(checkpoint), 'backbone': metadata.backbone,
-                                 'torch_threads': threads}
-    result.update(label_map_cost(fp32, int8, test_set))
-    result['heatmap_max_abs_diff'] = heatmap_cost(
-        Grounder(fp32, metadata.affordances, 'cpu', threads=threads),
-        Grounder(int8, metadata.affordances, 'cpu', threads=threads), test_set)
-    result.update(speed(backbone, metadata.affordances, threads, repeats))
+    result: Dict[str, object] = {
+        'checkpoint': str(checkpoint), 'backbone': grounders['fp32'].model.backbone_config.name,
+        'data_root': str(data_root), 'divide': divide,
+        'calibration': str(calibration) if calibration else 'synthetic scenes'}
+    result.update(label_map_cost(grounders, test_set))
+    result['heatmap_max_abs_diff'] = heatmap_cost(grounders, test_set)
     return result
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m bench.int8_cost', description=__doc__)
-    parser.add_argument('--checkpoint', required=True, type=Path)
+    parser.add_argument('--checkpoint', type=Path, default=DEMO_MODEL)
     parser.add_argument('--data-root', required=True, type=Path,
                         help='AGD20K-format root, e.g. from `python -m looptrans_core synth`')
     parser.add_argument('--divide', default='Seen', choices=('Seen', 'Unseen'))
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    parser.add_argument('--repeats', type=int, default=9, help='timed calls per precision')
+    parser.add_argument('--calibration', type=Path, default=None,
+                        help='folder of calibration images (default: synthetic scenes)')
+    parser.add_argument('--threads', type=int, default=None, help='CPU threads')
     parser.add_argument('--json', type=Path, default=None, help='write the results here')
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_args_parser().parse_args(argv)
-    result = int8_cost(args.checkpoint, args.data_root, args.divide, args.threads, args.repeats)
+    result = int8_cost(args.checkpoint, args.data_root, args.divide, args.calibration,
+                       args.threads)
     for key, value in result.items():
         print(f'{key:36s} {value:.6g}' if isinstance(value, float) else f'{key:36s} {value}')
     write_json(args.json, result)

@@ -21,6 +21,8 @@ ARGUMENTS = [
     ('checkpoint', '', f'model checkpoint (.safetensors or published .pth); {GIVEN_ONLY}'),
     ('action', '', f'affordance to ground at start; {GIVEN_ONLY}'),
     ('device', '', f"'auto', 'cpu', 'cuda' or 'cuda:N'; {GIVEN_ONLY}"),
+    ('backend', '', f"'torch' or 'openvino' (CPU); {GIVEN_ONLY}"),
+    ('precision', '', f'torch: fp32, bf16, fp16; openvino: fp32, bf16, int8; {GIVEN_ONLY}'),
     ('use_depth', '', f'true: synchronise depth + camera_info, publish 3D peaks; {GIVEN_ONLY}'),
     ('autostart', '', f'false: a managed node, driven by ros2 lifecycle; {GIVEN_ONLY}'),
     ('params_file', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
@@ -31,7 +33,8 @@ ARGUMENTS = [
     ('use_rviz', 'true', 'start RViz with config/looptrans.rviz'),
     ('use_sim_camera', 'false', 'start synthetic_camera and ground its frames'),
 ]
-PARAMETER_ARGUMENTS = {'checkpoint': str, 'action': str, 'device': str,
+PARAMETER_ARGUMENTS = {'checkpoint': str, 'action': str, 'device': str, 'backend': str,
+                       'precision': str,
                        'use_depth': lambda text: text.lower() == 'true',
                        'autostart': lambda text: text.lower() == 'true'}
 """Launch arguments that set node parameters, and how their text becomes the value."""

@@ -4,7 +4,7 @@ Shared by the `demo` command, the ROS node and the bag tool, so that all of them
 warn the same way.
 """
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.device import DeviceUnavailableError, resolve_device
@@ -29,12 +29,13 @@ def device_or_cpu(spec: str) -> Tuple[str, Optional[str]]:
 def load_default_grounder(checkpoint: Optional[Union[str, Path]], device: str = 'auto',
                           precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
                           demo_model: Optional[Path] = None,
-                          threads: Optional[int] = None) -> Tuple[Grounder, List[str]]:
+                          **options: Any) -> Tuple[Grounder, List[str]]:
     """Build the Grounder for `checkpoint`, with the warnings to show the user.
 
     An empty `checkpoint` means the bundled demo model (`demo_model`, default DEMO_MODEL); while
     that file does not exist, a random-weight model on the tiny test backbone, so the pipeline
-    still runs end to end. `threads` sets torch's CPU threads (None keeps the default).
+    still runs end to end. `options` are the Grounder's keyword options (threads, backend,
+    calibration, ...).
     Raises CheckpointError (a ValueError) for a missing, unreadable, damaged, unsafe or unfit
     checkpoint file, naming the file and the reason.
     """
@@ -43,13 +44,13 @@ def load_default_grounder(checkpoint: Optional[Union[str, Path]], device: str = 
     warnings = [device_warning] if device_warning else []
     settings = (device, precision, peak_config)
     if checkpoint:
-        return Grounder.from_checkpoint(checkpoint, *settings, threads=threads), warnings
+        return Grounder.from_checkpoint(checkpoint, *settings, **options), warnings
     if demo_model.is_file():
         warnings.append(f'no checkpoint given: using the bundled demo model {demo_model}, '
                         'trained on synthetic scenes only; pass a checkpoint for real use')
-        return Grounder.from_checkpoint(demo_model, *settings, threads=threads), warnings
+        return Grounder.from_checkpoint(demo_model, *settings, **options), warnings
     warnings.append(f'no checkpoint given and the bundled demo model {demo_model} is missing: '
                     'THE MODEL HAS RANDOM WEIGHTS and its heat maps mean nothing; pass a '
                     'checkpoint or rebuild the demo model with `make demo-model`')
     model = LoopTrans(len(SEEN_AFFORDANCES), backbone=RANDOM_BACKBONE)
-    return Grounder(model, SEEN_AFFORDANCES, *settings, threads=threads), warnings
+    return Grounder(model, SEEN_AFFORDANCES, *settings, **options), warnings

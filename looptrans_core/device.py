@@ -1,11 +1,15 @@
-"""Device and precision choices shared by the Grounder, training and the CLI."""
+"""Device, backend and precision choices shared by the Grounder, training and the CLI."""
 from typing import Optional
 
 import torch
 
 PRECISIONS = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}
-INFERENCE_PRECISIONS = (*sorted(PRECISIONS), 'int8')
-"""What a Grounder runs in: an autocast dtype, or 'int8' (dynamic int8 backbone, CPU only)."""
+BACKEND_PRECISIONS = {'torch': ('bf16', 'fp16', 'fp32'), 'openvino': ('bf16', 'fp32', 'int8')}
+"""What each inference backend runs in: torch as an autocast dtype of the backbone (CPU or CUDA),
+OpenVINO as its CPU inference precision, or int8 by post-training quantisation (NNCF)."""
+BACKENDS = tuple(BACKEND_PRECISIONS)
+INFERENCE_PRECISIONS = tuple(sorted({p for ps in BACKEND_PRECISIONS.values() for p in ps}))
+"""Every precision some backend takes."""
 
 
 class DeviceUnavailableError(ValueError):
@@ -35,6 +39,18 @@ def resolve_device(spec: str = 'auto') -> torch.device:
             raise DeviceUnavailableError(f'device {spec!r} requested but only '
                                          f'{torch.cuda.device_count()} CUDA device(s) exist')
     return device
+
+
+def backend_error(backend: str, precision: str) -> Optional[str]:
+    """Why `backend` cannot run in `precision` (naming what it takes), or None when it can."""
+    if backend not in BACKEND_PRECISIONS:
+        return f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}"
+    accepted = BACKEND_PRECISIONS[backend]
+    if precision in accepted:
+        return None
+    hint = "; precision 'int8' runs on backend 'openvino'" if precision == 'int8' else ''
+    return (f'backend {backend!r} does not run precision {precision!r}; it takes '
+            f"{', '.join(accepted)}{hint}")
 
 
 def resolve_precision(name: str) -> torch.dtype:

@@ -100,8 +100,13 @@ def label_maps(model: nn.Module, items: List[dict], device: torch.device,
     batch = normalise_batch(tensors, config.input_size, config.mean, config.std)
     with autocast(device, dtype):
         raw = model(batch).float()
-    labels = torch.tensor([item['label'] for item in items], device=device)
-    chosen = raw[torch.arange(len(items), device=device), labels].cpu().numpy()
+    return chosen_label_maps(raw, items)
+
+
+def chosen_label_maps(raw: torch.Tensor, items: List[dict]) -> np.ndarray:
+    """(B, 224, 224) normalised maps of each item's label channel of the raw maps `raw`."""
+    labels = torch.tensor([item['label'] for item in items], device=raw.device)
+    chosen = raw[torch.arange(len(items), device=raw.device), labels].cpu().numpy()
     return np.stack([prediction_map(m) for m in chosen])
 
 

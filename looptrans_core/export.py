@@ -4,13 +4,11 @@ The exported graph is `LoopTrans.forward` in fp32: a batch of normalised RGB ima
 (B, 3, S, S) in, the raw affordance maps (B, num_affordances, rows, cols) out, which is what
 `Grounder.raw_maps` computes after `normalise_batch`. Resizing and normalising the images,
 upsampling the maps and finding peaks stay with the caller; `model.json` says how.
-The exporters are optional packages, imported only here and only when asked for.
+`network_graph` builds the graph; the optional packages it needs are checked here first.
 """
 import hashlib
-import importlib
 import json
 from pathlib import Path
-import tempfile
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -18,19 +16,13 @@ import torch
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import Grounder
 from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.network_graph import (BATCH_AXIS, DEFAULT_OPSET, export_onnx, INPUT_NAME,
+                                          MIN_OPSET, missing_packages, ONNX_PACKAGES,
+                                          openvino_model, OUTPUT_NAME)
 
 FORMATS = ('onnx', 'openvino')
-PACKAGES = {'onnx': ('onnx', 'onnxscript'), 'openvino': ('onnx', 'onnxscript', 'openvino')}
-"""Python packages each format needs: torch's ONNX exporter needs onnx and onnxscript."""
-INPUT_NAME = 'images'
-OUTPUT_NAME = 'raw_maps'
-BATCH_AXIS = 'batch'
-MIN_OPSET = 17
-"""LayerNormalization, which the ViT's norms export to, is an ONNX operator from opset 17."""
-DEFAULT_OPSET = 17
-"""The newest opset TensorRT 8.5 (JetPack 5) parses; newer TensorRT and runtimes read it too."""
-EXAMPLE_BATCH = 2
-"""torch.export specialises a dimension of size 0 or 1, so the example batch must be larger."""
+PACKAGES = {'onnx': ONNX_PACKAGES, 'openvino': (*ONNX_PACKAGES, 'openvino')}
+"""Python packages each format needs."""
 JSON_NAME = 'model.json'
 
 
@@ -45,19 +37,11 @@ def check_export_request(export_format: str, opset: int) -> None:
     if opset < MIN_OPSET:
         raise ValueError(f'ONNX opset {opset} is too old; the ViT needs opset {MIN_OPSET} or '
                          'newer (LayerNormalization)')
-    missing = [name for name in PACKAGES[export_format] if not _importable(name)]
+    missing = missing_packages(PACKAGES[export_format])
     if missing:
         raise ValueError(f'--format {export_format} needs the Python package(s) '
                          f'{", ".join(missing)}; install them with '
                          f'`pip install {" ".join(missing)}`')
-
-
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
 
 
 def load_for_export(checkpoint: str) -> Tuple[Grounder, Optional[Path], List[str]]:
@@ -96,49 +80,16 @@ def export_model(grounder: Grounder, export_format: str, out: Path, source: Opti
     return [*files, json_path]
 
 
-def export_onnx(model: LoopTrans, path: Path, opset: int) -> int:
-    """Export `model` (in eval mode) to one self-contained ONNX file; return its opset.
-
-    torch's dynamo-based exporter (torch.export) traces timm's fused attention
-    (`scaled_dot_product_attention`) into plain MatMul and Softmax nodes, so no op is missing
-    and no change to the ViT is needed. It builds at its own opset and converts down to the one
-    asked for; it keeps its own when that fails, so the file's opset is checked here.
-    """
-    size = model.backbone_config.input_size
-    example = torch.zeros(EXAMPLE_BATCH, 3, size, size)
-    torch.onnx.export(model, (example,), str(path), input_names=[INPUT_NAME],
-                      output_names=[OUTPUT_NAME], opset_version=opset, dynamo=True,
-                      dynamic_shapes={'images': {0: torch.export.Dim(BATCH_AXIS)}},
-                      external_data=False, verbose=False)
-    written = onnx_opset(path)
-    if written != opset:
-        raise ValueError(f'the ONNX exporter could not convert the model to opset {opset} and '
-                         f'wrote opset {written}; pass --opset {written}')
-    return written
-
-
-def onnx_opset(path: Path) -> int:
-    """Return the default-domain opset that the ONNX file at `path` imports."""
-    import onnx
-
-    opsets = onnx.load(str(path), load_external_data=False).opset_import
-    return next(entry.version for entry in opsets if entry.domain in ('', 'ai.onnx'))
-
-
 def export_openvino(model: LoopTrans, xml_path: Path, opset: int) -> Dict[str, Any]:
     """Write `model` as OpenVINO IR (`.xml` + `.bin`) with fp32 weights; return the versions.
 
-    The IR is converted from an ONNX export (kept in a temporary folder), so both formats run
-    the same graph. `save_model` compresses weights to fp16 unless told not to.
+    `save_model` compresses weights to fp16 unless told not to.
     """
     import openvino
 
-    with tempfile.TemporaryDirectory() as folder:
-        onnx_path = Path(folder) / 'model.onnx'
-        written = export_onnx(model, onnx_path, opset)
-        ov_model = openvino.convert_model(str(onnx_path))
-    openvino.save_model(ov_model, str(xml_path), compress_to_fp16=False)
-    return {'onnx_opset': written, 'openvino': openvino.get_version(),
+    converted, versions = openvino_model(model, opset)
+    openvino.save_model(converted, str(xml_path), compress_to_fp16=False)
+    return {**versions,
             'inference_precision_hint': 'f32; set it when compiling, since CPUs with bf16 or '
                                         'fp16 arithmetic otherwise compute in those'}
 

@@ -10,16 +10,18 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from looptrans_core.calibration import calibration_set
 from looptrans_core.checkpoints import (affordance_names_error, CheckpointMetadata,
                                         load_checkpoint)
-from looptrans_core.device import resolve_device, resolve_precision
+from looptrans_core.device import backend_error, resolve_device, resolve_precision
 from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.openvino_backend import OpenVINONetwork
 from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
 from looptrans_core.postprocess import HostMaps, maps_to_host, resize_on_host
 from looptrans_core.preprocess import (check_channel_order, check_image, normalise_batch,
                                        to_device_uint8)
 from looptrans_core.speedups import channels_last as to_channels_last
-from looptrans_core.speedups import compiled, quantize_backbone_int8, set_threads
+from looptrans_core.speedups import compiled, set_threads
 
 Names = Union[str, Iterable]
 """One name (str) or an iterable of names."""
@@ -122,23 +124,39 @@ def check_peak_config(peak_config: Any, optional: bool) -> None:
         raise TypeError(f'peak_config must be {accepted}, got {shown(peak_config)}')
 
 
+def openvino_device(device: str, channels_last: bool,
+                    compile_mode: Optional[str]) -> torch.device:
+    """Return the CPU, after refusing what backend 'openvino' does not take ('auto' = CPU)."""
+    if device not in ('auto', 'cpu'):
+        raise ValueError(f"backend 'openvino' runs on the CPU; got device {device!r}: use "
+                         "'cpu' (or backend 'torch' for CUDA)")
+    if channels_last or compile_mode:
+        raise ValueError("channels_last and compile_mode are options of backend 'torch'")
+    return torch.device('cpu')
+
+
 class Grounder:
     """Grounds affordances on images with a LoopTrans model, on CPU or CUDA.
 
-    Every requested action comes out of one forward pass per batch. Speed options (all off by
-    default; none changes results beyond float rounding, except int8):
+    Every requested action comes out of one forward pass per batch. The network runs on a
+    backend: 'torch' (the default; CPU or CUDA, precision fp32, or bf16 / fp16 autocast of the
+    backbone) or 'openvino' (CPU only; the whole network converted once and cached, see
+    `openvino_backend`; precision fp32, bf16 on CPUs with native bf16, or int8 by NNCF
+    post-training quantisation on `calibration`: a folder of images, None for synthetic scenes).
+    Speed options (all off by default; none changes results beyond float rounding):
 
-    - threads: torch CPU threads for the process (`torch.set_num_threads`).
-    - precision 'int8': dynamic int8 quantisation of the backbone's Linear layers, CPU only.
-    - channels_last: channels-last convolution weights.
+    - threads: CPU threads (torch's for the process, and OpenVINO's inference threads).
+    - channels_last: channels-last convolution weights (torch).
     - compile_mode: a `torch.compile` mode ('default'; 'reduce-overhead' records CUDA graphs),
-      with an eager fallback when compiling is unavailable.
+      with an eager fallback when compiling is unavailable (torch).
     """
 
     def __init__(self, model: LoopTrans, affordances: Names, device: str = 'auto',
                  precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
                  metadata: Optional[CheckpointMetadata] = None, *, threads: Optional[int] = None,
-                 channels_last: bool = False, compile_mode: Optional[str] = None) -> None:
+                 channels_last: bool = False, compile_mode: Optional[str] = None,
+                 backend: str = 'torch', calibration: Optional[Union[str, Path]] = None,
+                 cache_dir: Optional[Union[str, Path]] = None) -> None:
         affordances = tuple(name_list(affordances, 'affordances'))
         reason = affordance_names_error(affordances)
         if reason:
@@ -147,16 +165,30 @@ class Grounder:
             raise ValueError(f'{len(affordances)} affordance names for a model with '
                              f'{model.num_affordances} affordance channels')
         check_peak_config(peak_config, optional=False)
+        reason = backend_error(backend, precision)
+        if reason:
+            raise ValueError(reason)
+        if calibration and (backend, precision) != ('openvino', 'int8'):
+            raise ValueError("calibration is used only by backend 'openvino' with precision "
+                             f"'int8', not by {backend!r} {precision!r}")
         set_threads(threads)
-        self.device = resolve_device(device)
+        self.backend = backend
         self.precision = precision
-        self.dtype = resolve_precision('fp32' if precision == 'int8' else precision)
-        self.model = model.to(self.device).eval()
-        if precision == 'int8':
-            self.model = quantize_backbone_int8(self.model, self.device)
-        if channels_last:
-            self.model = to_channels_last(self.model)
-        self._forward = compiled(partial(self.model, backbone_dtype=self.dtype), compile_mode)
+        if backend == 'openvino':
+            self.device = openvino_device(device, channels_last, compile_mode)
+            self.dtype = torch.float32
+            self.model = model.to(self.device).eval()
+            self._forward = OpenVINONetwork(
+                self.model, precision, calibration_set(calibration) if precision == 'int8'
+                else None, threads, cache_dir)
+        else:
+            self.device = resolve_device(device)
+            self.dtype = resolve_precision(precision)
+            self.model = model.to(self.device).eval()
+            if channels_last:
+                self.model = to_channels_last(self.model)
+            self._forward = compiled(partial(self.model, backbone_dtype=self.dtype),
+                                     compile_mode)
         self.affordances = affordances
         self.peak_config = peak_config
         self.metadata = metadata
@@ -180,7 +212,8 @@ class Grounder:
                         peak_config: PeakConfig = PeakConfig(), **options) -> 'Grounder':
         """Load a published `.pth` or our `.safetensors` checkpoint onto `device`.
 
-        `options` are the constructor's speed options (threads, channels_last, compile_mode).
+        `options` are the constructor's keyword options (threads, channels_last, compile_mode,
+        backend, calibration, cache_dir).
         """
         model, metadata = load_checkpoint(path)
         grounder = cls(model, metadata.affordances, device, precision, peak_config, metadata,

@@ -5,7 +5,7 @@ huge size (a decompression bomb) is refused without allocating it.
 """
 import io
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, List, Tuple
 import warnings
 
 import cv2
@@ -77,7 +77,7 @@ def write_map_png(path: Path, heatmap: np.ndarray) -> None:
 def count_frames(path: Path) -> int:
     """Count the frames an input yields (a video's frame count as its header states)."""
     if path.is_dir():
-        return len(_folder_images(path))
+        return len(folder_images(path))
     if path.suffix.lower() in VIDEO_SUFFIXES:
         capture = cv2.VideoCapture(str(path))
         try:
@@ -93,7 +93,7 @@ def iter_frames(path: Path, max_pixels: int = MAX_IMAGE_PIXELS,
     if not path.exists():
         raise FileNotFoundError(f'input not found: {path}')
     if path.is_dir():
-        for image_path in _folder_images(path):
+        for image_path in folder_images(path):
             yield image_path.stem, read_image_bgr(image_path, max_pixels)
     elif path.suffix.lower() in VIDEO_SUFFIXES:
         yield from _video_frames(path, max_pixels)
@@ -101,7 +101,8 @@ def iter_frames(path: Path, max_pixels: int = MAX_IMAGE_PIXELS,
         yield path.stem, read_image_bgr(path, max_pixels)
 
 
-def _folder_images(folder: Path):
+def folder_images(folder: Path) -> List[Path]:
+    """Return the image files of `folder` (not its subfolders), sorted; ValueError if none."""
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in folder {folder}')

@@ -1,9 +1,8 @@
-"""Optional inference speed-ups: threads, int8 backbone, channels-last heads, torch.compile."""
+"""Optional inference speed-ups: threads, channels-last heads, torch.compile."""
 import logging
 from typing import Callable, Optional
 
 import torch
-from torch import nn
 
 from looptrans_core.model.looptrans import LoopTrans
 
@@ -19,16 +18,6 @@ def set_threads(threads: Optional[int]) -> None:
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f'threads must be a positive integer or None, got {threads!r}')
     torch.set_num_threads(threads)
-
-
-def quantize_backbone_int8(model: LoopTrans, device: torch.device) -> LoopTrans:
-    """Dynamic int8 quantisation of the backbone's Linear layers (CPU only), in place."""
-    if device.type != 'cpu':
-        raise ValueError(f"precision 'int8' runs on CPU only, got device {device}; use 'fp16' "
-                         "or 'bf16' on CUDA")
-    model.vit_model = torch.ao.quantization.quantize_dynamic(
-        model.vit_model, {nn.Linear}, dtype=torch.qint8)
-    return model
 
 
 def channels_last(model: LoopTrans) -> LoopTrans:

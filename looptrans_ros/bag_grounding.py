@@ -15,7 +15,8 @@ from rosbags.serde import SerdeError
 from rosbags.typesys import get_typestore, Stores
 from tqdm import tqdm
 
-from looptrans_core import add_device_argument, load_default_grounder, MAX_IMAGE_PIXELS, PeakConfig
+from looptrans_core import (add_backend_arguments, add_device_argument, load_default_grounder,
+                            MAX_IMAGE_PIXELS, PeakConfig)
 from looptrans_ros.bag_paths import atomic_output, bag_folder, check_output
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                              '/looptrans/<action>/heatmap, ...)')
     parser.add_argument('--checkpoint', default='', help='model; empty = bundled demo model')
     add_device_argument(parser)
+    add_backend_arguments(parser)
     parser.add_argument('--storage', choices=sorted(STORAGES), default=None,
                         help="output storage (default: the input's)")
     parser.add_argument('--max-image-pixels', type=int, default=MAX_IMAGE_PIXELS,
@@ -89,7 +91,9 @@ def ground_bag(args: argparse.Namespace) -> BagReport:
     """
     input_bag = bag_folder(args.input)
     check_output(input_bag, args.output, args.overwrite)
-    grounder, warnings = load_default_grounder(args.checkpoint, args.device, 'fp32', PeakConfig())
+    grounder, warnings = load_default_grounder(args.checkpoint, args.device, args.precision,
+                                               PeakConfig(), backend=args.backend,
+                                               calibration=args.calibration)
     for warning in warnings:
         print(f'bag_grounding: warning: {warning}', file=sys.stderr)
     actions = grounder.validate_actions(args.action)

@@ -79,9 +79,10 @@ class GroundingNode(LifecycleNode):
         p = self.parameters()
         settings = Settings.from_parameters(p)
         try:
-            grounder, warnings = load_default_grounder(p['checkpoint'], p['device'],
-                                                       p['precision'], settings.peak_config,
-                                                       threads=p['threads'] or None)
+            grounder, warnings = load_default_grounder(
+                p['checkpoint'], p['device'], p['precision'], settings.peak_config,
+                threads=p['threads'] or None, backend=p['backend'],
+                calibration=p['calibration'] or None)
             self.check_startup(p, grounder.affordances)
         except ValueError as error:
             self.configure_error = str(error)

@@ -1,5 +1,6 @@
 """Shared fixtures: small random models on the test device (LOOPTRANS_TEST_DEVICE, default cpu)."""
 import os
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -9,6 +10,19 @@ from looptrans_core.grounder import Grounder
 from model_factory import make_tiny_model
 
 TEST_DEVICE = os.environ.get('LOOPTRANS_TEST_DEVICE', 'cpu')
+
+
+@pytest.fixture(scope='session', autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Keep converted OpenVINO models of the whole run (and its subprocesses) in one temp dir."""
+    folder = str(tmp_path_factory.mktemp('looptrans_cache'))
+    previous = os.environ.get('LOOPTRANS_CACHE_DIR')
+    os.environ['LOOPTRANS_CACHE_DIR'] = folder
+    yield folder
+    if previous is None:
+        del os.environ['LOOPTRANS_CACHE_DIR']
+    else:
+        os.environ['LOOPTRANS_CACHE_DIR'] = previous
 
 
 @pytest.fixture(scope='session')

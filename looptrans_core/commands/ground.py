@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from looptrans_core.cli_args import add_device_argument
-from looptrans_core.device import INFERENCE_PRECISIONS
+from looptrans_core.cli_args import add_backend_arguments, add_device_argument
 from looptrans_core.grounder import Grounder
 from looptrans_core.image_io import count_frames, iter_frames, MAX_IMAGE_PIXELS
 from looptrans_core.peaks import PeakConfig
@@ -30,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', type=Path, default=Path('grounding_output'),
                         help='output folder (default: grounding_output)')
     add_device_argument(parser)
-    parser.add_argument('--precision', default='fp32', choices=INFERENCE_PRECISIONS,
-                        help='int8 quantises the backbone (CPU only; see docs/benchmarks.md)')
+    add_backend_arguments(parser)
     parser.add_argument('--raw', action='store_true',
                         help='also write <stem>_raw.npy: raw maps, actions x rows x cols')
     parser.add_argument('--num-peaks', type=int, default=PeakConfig.num_peaks)
@@ -48,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Ground every frame of the input and write overlays, maps and peaks."""
     peak_config = PeakConfig(args.num_peaks, args.peak_min_distance, args.peak_threshold)
-    grounder = Grounder.from_checkpoint(args.checkpoint, args.device, args.precision, peak_config)
+    grounder = Grounder.from_checkpoint(args.checkpoint, args.device, args.precision, peak_config,
+                                        backend=args.backend, calibration=args.calibration)
     actions = grounder.validate_actions(args.action)
     args.out.mkdir(parents=True, exist_ok=True)
     frames = iter_frames(args.image, args.max_image_pixels)
