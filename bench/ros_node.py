@@ -34,8 +34,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from bench.contenders import make_model
 from bench.report import write_json
-from bench.run import make_model
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
 from looptrans_ros.image_codec import encode_image
