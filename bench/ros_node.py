@@ -1,10 +1,13 @@
-"""The grounding node on real ROS 2: frames/s, latency, drops and memory over DDS.
+"""The grounding node on real ROS 2: frames/s, latency, drops and memory over DDS, per backend.
 
-`python -m bench.ros_node [--quick] [--seconds S] [--memory-frames N] [--json OUT]`, with ROS
-sourced and this package built (`make ros-build`, then `source install/setup.bash`).
+`python -m bench.ros_node [--quick] [--backends torch:fp32 openvino:fp32 ...] [--seconds S]
+[--memory-frames N] [--json OUT]`, with ROS sourced and this package built (`make ros-build`,
+then `source install/setup.bash`).
 
-The installed `grounding_node` runs as its own process (CPU, fp32) with the bundled demo model
-and with the published architecture (ViT-S/16, random weights: speed ignores them). A camera
+The installed `grounding_node` runs as its own process (CPU) on each backend:precision asked
+for, with the bundled demo model and with the published architecture (ViT-S/16, random
+weights: speed ignores them); OpenVINO's converted model is made (or read from its cache)
+before the runs start. The backends run one after the other, each on a fresh node. A camera
 node in this process publishes 640 x 480 rgb8 frames of synthetic scenes at 30 and 100 Hz,
 stamped when sent; a subscriber of `~/peaks` records the latency from stamp to arrival (the
 node's publish plus one DDS hop), each run with and without a subscriber of `~/overlay`.
@@ -44,6 +47,8 @@ from looptrans_ros.synthetic_scenes import SceneSource
 SIZE = (480, 640)
 NODE = '/looptrans_grounding'
 COUNTS = ('received', 'processed', 'dropped', 'rejected', 'failed')
+STARTUP_S = 300.0
+"""Longest wait for a node to come up: a first OpenVINO int8 start converts and calibrates."""
 
 
 def published_checkpoint(folder: Path) -> Path:
@@ -58,7 +63,8 @@ def installed_node() -> Path:
     return Path(get_package_prefix('looptrans_ros')) / 'lib/looptrans_ros/grounding_node'
 
 
-def start_node(checkpoint: str, executable: Path) -> subprocess.Popen:
+def start_node(checkpoint: str, executable: Path, backend: str,
+               precision: str) -> subprocess.Popen:
     """Start `executable` (a grounding_node) on /bench/image, its own process, CPU.
 
     An empty `checkpoint` is the node's default, the bundled demo model. The executable's own
@@ -71,8 +77,9 @@ def start_node(checkpoint: str, executable: Path) -> subprocess.Popen:
         [str(site), os.environ.get('PYTHONPATH', '')]))
     model = ['-p', f'checkpoint:={checkpoint}'] if checkpoint else []
     return subprocess.Popen(
-        [str(executable), '--ros-args', *model, '-p', 'device:=cpu', '-r', 'image:=/bench/image',
-         '--log-level', 'warn'], stdin=subprocess.DEVNULL, env=env)
+        [str(executable), '--ros-args', *model, '-p', 'device:=cpu', '-p', f'backend:={backend}',
+         '-p', f'precision:={precision}', '-r', 'image:=/bench/image', '--log-level', 'warn'],
+        stdin=subprocess.DEVNULL, env=env)
 
 
 def rss_mib(pid: int) -> float:
@@ -191,21 +198,23 @@ def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
             'rss_mib_per_1k_frames': float(np.polyfit(frames, values, 1)[0] * 1000)}
 
 
-def bench_model(name: str, checkpoint: str, seconds: float, memory_frames: int,
+def bench_model(name: str, checkpoint: str, backend: str, seconds: float, memory_frames: int,
                 rates: List[float], executable: Path) -> Dict[str, object]:
-    """Every run on one model: each rate, overlay off and on, then memory."""
-    process = start_node(checkpoint, executable)
+    """Every run on one model and backend:precision: each rate, overlay off and on, memory."""
+    process = start_node(checkpoint, executable, *backend.split(':'))
     node = Node('bench_camera')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     camera = Camera(node)
-    results: Dict[str, object] = {'model': name, 'load_average_1min': os.getloadavg()[0]}
+    results: Dict[str, object] = {'model': name, 'backend': backend,
+                                  'load_average_1min': os.getloadavg()[0]}
+    name = f'{name} {backend}'
     try:
         wait_for(lambda: process.poll() is not None or (
             camera.counts is not None and camera.publisher.get_subscription_count()),
-            60.0, 'grounding node on /diagnostics')
+            STARTUP_S, 'grounding node on /diagnostics')
         if process.poll() is not None:
             raise RuntimeError(f'benchmark: grounding_node exited with {process.returncode}')
         send(camera, 10.0, 20)  # warm-up
@@ -229,7 +238,7 @@ def print_run(model: str, key: str, run: Dict[str, object]) -> None:
     """One line per run."""
     latency = (f"{run['latency_ms_median']:7.1f} {run['latency_ms_p95']:7.1f}"
                if run['latency_ms_median'] is not None else f"{'-':>7s} {'-':>7s}")
-    print(f"{model:10s} {key:13s} sent {run['sent']:5d} recv {run['received']:5d} "
+    print(f"{model:26s} {key:13s} sent {run['sent']:5d} recv {run['received']:5d} "
           f"proc {run['processed']:4d} ({run['processed_per_s']:5.2f}/s) "
           f"drop {run['dropped']:5d} rej {run['rejected']} fail {run['failed']} "
           f"lost {run['lost_before_node']:4d} accounted {run['accounted']} "
@@ -238,10 +247,31 @@ def print_run(model: str, key: str, run: Dict[str, object]) -> None:
 
 def print_memory(model: str, memory: Dict[str, object]) -> None:
     """Print the memory line."""
-    print(f"{model:10s} RSS over {memory['frames']} frames at 100 Hz: "
+    print(f"{model:26s} RSS over {memory['frames']} frames at 100 Hz: "
           f"{memory['rss_mib_first']:.1f} -> {memory['rss_mib_last']:.1f} MiB "
           f"(max {memory['rss_mib_max']:.1f}, {memory['rss_mib_per_1k_frames']:+.3f} MiB per "
           '1k frames)', flush=True)
+
+
+def speedups(results: Dict[str, object], models: Dict[str, str],
+             backends: List[str]) -> Dict[str, float]:
+    """Return processed frames/s of each backend over the first one's, per model and run."""
+    ratios = {}
+    for model in models:
+        first = results[f'{model} {backends[0]}']
+        for backend in backends[1:]:
+            other = results[f'{model} {backend}']
+            for key, run in other.items():
+                if isinstance(run, dict) and 'processed_per_s' in run:
+                    ratios[f'{model} {backend} / {backends[0]} {key}'] = (
+                        run['processed_per_s'] / max(first[key]['processed_per_s'], 1e-9))
+    return ratios
+
+
+def print_speedups(ratios: Dict[str, float]) -> None:
+    """Print each frames/s ratio."""
+    for name, ratio in ratios.items():
+        print(f'processed frames/s {name}: {ratio:.2f}x', flush=True)
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -252,6 +282,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seconds', type=float, default=None, help='seconds per run (20)')
     parser.add_argument('--memory-frames', type=int, default=None,
                         help='frames of the memory run on the demo model (10000; 0 skips)')
+    parser.add_argument('--backends', nargs='+', default=['torch:fp32'],
+                        metavar='BACKEND:PRECISION',
+                        help='e.g. torch:fp32 openvino:fp32 openvino:int8 (default torch:fp32)')
     parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 100.0],
                         help='camera rates in Hz (default 30 100)')
     parser.add_argument('--executable', type=Path, default=None,
@@ -275,9 +308,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             if not args.quick:
                 models['published'] = str(published_checkpoint(Path(folder)))
             for name, checkpoint in models.items():
-                results[name] = bench_model(name, checkpoint, seconds,
-                                            memory_frames if name == 'demo' else 0,
-                                            args.rates, args.executable or installed_node())
+                for backend in args.backends:
+                    results[f'{name} {backend}'] = bench_model(
+                        name, checkpoint, backend, seconds,
+                        memory_frames if name == 'demo' and backend == args.backends[0] else 0,
+                        args.rates, args.executable or installed_node())
+            results['speedups'] = speedups(results, models, args.backends)
+            print_speedups(results['speedups'])
     finally:
         rclpy.try_shutdown()
     write_json(args.json, results)

@@ -188,3 +188,14 @@ def test_repeated_action_and_blocked_output_are_clear_cli_errors(tmp_path, check
 def test_an_image_opencv_cannot_write_is_an_os_error(tmp_path):
     with pytest.raises(OSError, match='could not write'):
         write_image(tmp_path / 'missing' / 'x.png', np.zeros((4, 4, 3), np.uint8))
+
+
+def test_ground_on_openvino_writes_the_maps_torch_writes(tmp_path, checkpoint, rng):
+    pytest.importorskip('openvino')
+    image = _write_image(tmp_path / 'scene.png', rng)
+    for backend in ('torch', 'openvino'):
+        assert main(['ground', '--checkpoint', str(checkpoint), '--image', str(image),
+                     '--action', 'cut', '--out', str(tmp_path / backend), '--device', 'cpu',
+                     '--backend', backend]) == 0
+    maps = [np.load(tmp_path / backend / 'scene_cut.npy') for backend in ('torch', 'openvino')]
+    assert np.abs(maps[0] - maps[1]).max() < 1e-4

@@ -108,3 +108,28 @@ def test_embedded_definitions_match_the_msg_files():
         lines = [line for line in path.read_text().splitlines()
                  if line.strip() and not line.startswith('#')]
         assert lines == text.splitlines(), name
+
+
+def test_backend_precision_and_calibration_reach_the_grounder(
+        tmp_path, scene, monkeypatch, tiny_grounder):
+    calls = []
+    monkeypatch.setattr(bag_grounding, 'load_default_grounder',
+                        lambda *a, **k: calls.append((a, k)) or (tiny_grounder, []))
+    write_bag(tmp_path / 'in', StoragePlugin.SQLITE3, '/cam', [image(scene, 1)])
+    assert bag_grounding.main(['--input', str(tmp_path / 'in'), '--output',
+                               str(tmp_path / 'out'), '--topic', '/cam', '--action', 'cut',
+                               '--backend', 'openvino', '--precision', 'int8',
+                               '--calibration', str(tmp_path)]) == 0
+    arguments, options = calls[0]
+    assert arguments[2] == 'int8' and options == {'backend': 'openvino', 'calibration': tmp_path}
+
+
+def test_a_backend_that_does_not_run_the_precision_is_reported(
+        tmp_path, scene, monkeypatch, capsys):
+    monkeypatch.undo()
+    write_bag(tmp_path / 'in', StoragePlugin.SQLITE3, '/cam', [image(scene, 1)])
+    assert bag_grounding.main(['--input', str(tmp_path / 'in'), '--output',
+                               str(tmp_path / 'out'), '--topic', '/cam', '--action', 'cut',
+                               '--precision', 'int8']) == 2
+    assert "'int8' runs on backend 'openvino'" in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
