@@ -8,7 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-model test ros-build install bench clean
+.PHONY: demo demo-model node-picture test ros-build install bench clean
 
 $(VPY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -48,6 +48,17 @@ demo-model: $(STAMP)
 # run with install/ sourced: the node tests and the launch test meet real rclpy.
 ros-build: $(STAMP)
 	source $(VENV)/bin/activate && python -m colcon build
+
+# The README's picture of the node's overlay, as RViz shows it: the launch file with the
+# synthetic camera and the bundled demo model, and save_image on ~/overlay (needs ROS 2 sourced).
+NODE_PICTURE := docs/images/node_overlay.png
+node-picture: ros-build
+	source install/setup.bash && \
+	(ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=false & \
+	 launch=$$!; \
+	 timeout 120 ros2 run looptrans_ros save_image --ros-args \
+	   -r image:=/looptrans_grounding/overlay -p path:=$(NODE_PICTURE) -p skip:=5; \
+	 status=$$?; kill -TERM $$launch; wait $$launch; exit $$status)
 
 test: $(STAMP) $(if $(ROS_DISTRO),ros-build)
 	$(if $(ROS_DISTRO),source install/setup.bash && )$(VPY) -m pytest -q test

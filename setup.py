@@ -58,6 +58,7 @@ setup(
         'console_scripts': [
             'grounding_node = looptrans_ros.node:main',
             'synthetic_camera = looptrans_ros.synthetic_camera:main',
+            'save_image = looptrans_ros.save_image:main',
             'bag_grounding = looptrans_ros.bag_grounding:main',
             'looptrans = looptrans_core.cli:main',
         ],
