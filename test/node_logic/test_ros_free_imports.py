@@ -1,11 +1,11 @@
-"""Every looptrans_ros module but the two nodes imports where rclpy and ROS messages do not."""
+"""Every looptrans_ros module but the nodes imports where rclpy and ROS messages do not."""
 import ast
 import importlib
 from pathlib import Path
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {'node', 'synthetic_camera', 'ros_types'}
+NODES = {'node', 'synthetic_camera', 'save_image', 'ros_types'}
 BLOCKED = ['rclpy', 'sensor_msgs', 'std_msgs', 'geometry_msgs', 'cv_bridge', 'rcl_interfaces',
            'builtin_interfaces', 'looptrans_interfaces']
 
