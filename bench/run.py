@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from bench.contenders import (accuracy, ACTION, BACKENDS, frame_figures, make_grounders,
-                              make_model, network_figures)
+                              make_model, network_figures, synced)
 from bench.machine import machine_facts
 from bench.metrics_speed import metrics_speed
 from bench.rounds import interleaved_ms, round_ratios, summary
@@ -99,8 +99,12 @@ def run_benchmark(device: str = 'cpu', threads: Optional[int] = None, rounds: in
         results['figures']['torch_fp32_one']['median_ms']
         / (results['figures']['torch_fp32_backbone_floor']['median_ms']
            + results['stages_torch_fp32_ms']['heads_ms']))
-    batch_ms = median_ms(lambda: reference.ground_batch([image] * batch, [ACTION]), 3)
-    results[f'torch_fp32_batch{batch}_images_per_s'] = 1000.0 * batch / batch_ms
+    for name, grounder in grounders.items():
+        batch_ms = median_ms(synced(grounder.device, lambda g=grounder: g.ground_batch(
+            [image] * batch, [ACTION])), 3)
+        results[f'{name}_batch{batch}_images_per_s'] = 1000.0 * batch / batch_ms
     results['metrics'] = metrics_speed()
     results['peak_host_mib'] = peak_host_mib()
+    if reference.device.type == 'cuda':
+        results['peak_device_mib'] = torch.cuda.max_memory_allocated(reference.device) / 2 ** 20
     return results
