@@ -1,7 +1,7 @@
 """The synthetic objects: AGD20K object names, their parts, and which part affords what.
 
 A part with a `style` always looks the same kind of way (a grip is striped brown, a blade is a
-metallic gradient, a seat is an orange checker, ...), so a functional part is recognisable
+cross-hatched light blue, a seat is an orange checker, ...), so a functional part is recognisable
 across objects; a part without a style (a cup's body, a chair's legs) gets a random colour.
 """
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ class PartStyle:
 
     Attributes:
         colour: base RGB colour, jittered per image.
-        texture: 'stripes', 'checker', 'dots', 'gradient', 'grid', 'rings' or 'solid'.
+        texture: 'stripes', 'checker', 'dots', 'hatch', 'zigzag', 'grid', 'rings' or 'solid'.
         period: texture period as a fraction of the image's shorter side.
     """
 
@@ -27,15 +27,15 @@ class PartStyle:
 
 STYLES: Dict[str, PartStyle] = {
     'grip': PartStyle((125, 70, 30), 'stripes', 0.03),
-    'blade': PartStyle((80, 170, 255), 'gradient', 0.2),
+    'blade': PartStyle((80, 170, 255), 'hatch', 0.06),
     'rim': PartStyle((0, 190, 215), 'stripes', 0.02),
     'cap': PartStyle((225, 30, 30), 'dots', 0.03),
-    'spout': PartStyle((40, 160, 80), 'gradient', 0.1),
+    'spout': PartStyle((40, 160, 80), 'zigzag', 0.05),
     'seat': PartStyle((235, 125, 20), 'checker', 0.04),
     'bar': PartStyle((30, 60, 205), 'stripes', 0.05),
     'mattress': PartStyle((150, 190, 245), 'checker', 0.08),
     'strings': PartStyle((185, 225, 40), 'grid', 0.035),
-    'barrel': PartStyle((225, 185, 110), 'gradient', 0.3),
+    'barrel': PartStyle((225, 185, 110), 'zigzag', 0.09),
     'disc': PartStyle((220, 40, 180), 'rings', 0.05),
     'ball': PartStyle((245, 245, 245), 'dots', 0.06),
 }

@@ -24,8 +24,12 @@ def texture(style: PartStyle, shape: Tuple[int, int], rng: np.random.Generator) 
     elif kind == 'dots':
         dx, dy = xs % period - period / 2, ys % period - period / 2
         shade = np.where(dx ** 2 + dy ** 2 < (period / 3.5) ** 2, 0.15, 1.0)
-    elif kind == 'gradient':
-        shade = 0.6 + 0.4 * np.abs(np.sin(np.pi * along / 4))
+    elif kind == 'hatch':
+        across = (ys * np.cos(theta + np.pi / 3) - xs * np.sin(theta + np.pi / 3)) / period
+        shade = np.where((along % 1 < 0.22) | (across % 1 < 0.22), 0.4, 1.0)
+    elif kind == 'zigzag':
+        across = (ys * np.cos(theta) - xs * np.sin(theta)) / period
+        shade = 0.65 + 0.35 * np.sign(np.sin(2 * np.pi * (along + np.abs(across % 1 - 0.5))))
     elif kind == 'grid':
         shade = np.where((xs % period < 2) | (ys % period < 2), 1.0, 0.35)
     elif kind == 'rings':

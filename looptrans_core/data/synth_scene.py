@@ -10,6 +10,8 @@ from looptrans_core.data.synth_objects import CONTACTS, object_by_name, OBJECTS,
 from looptrans_core.data.synth_paint import background, fill, person, random_colour, texture
 from looptrans_core.data.synth_shapes import place
 
+EXO_ZOOM = (2.0, 3.0)
+"""How many times larger than the image an exocentric scene is drawn before the crop."""
 GT_SIGMA = 0.05
 """Gaussian blur of the ground-truth part masks, as a fraction of the image's shorter side."""
 
@@ -71,12 +73,19 @@ def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject)
 
 def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
               action: str) -> Scene:
-    """`obj` with a person whose hand or body touches, and partly hides, the part of `action`."""
-    height, width = size
-    canvas = background(size, rng, clutter=int(rng.integers(0, 4)))
-    side = min(size)
+    """`obj` with a person whose hand or body touches, and partly hides, the part of `action`.
+
+    The person stands behind the object, only the hand or body at the contact in front. The
+    scene is drawn EXO_ZOOM times larger and cropped around the contact, so the image is framed
+    on the interaction as an exocentric photo is, and other parts may fall outside it.
+    """
+    zoom = rng.uniform(*EXO_ZOOM)
+    full = (round(size[0] * zoom), round(size[1] * zoom))
+    canvas = background(full, rng, clutter=int(rng.integers(0, 4)))
+    side = min(full)
     scale = side * rng.uniform(0.28, 0.4)
-    centre = (rng.uniform(0.3, 0.7) * width, rng.uniform(0.4, 0.7) * height)
+    centre = (rng.uniform(0.3, 0.7) * full[1], rng.uniform(0.4, 0.7) * full[0])
+    empty = canvas.copy()
     masks = draw_object(canvas, obj, centre, scale, rng)
     ys, xs = np.nonzero(masks[action])
     if len(xs):
@@ -84,9 +93,32 @@ def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
         contact = (int(xs[pick]), int(ys[pick]))
     else:
         contact = (int(centre[0]), int(centre[1]))
-    figure = int(side * rng.uniform(0.2, 0.28))
-    person(canvas, contact, CONTACTS.get(action, 'hand'), figure, rng)
-    return Scene(canvas, obj.name, masks)
+    figure = int(side * rng.uniform(0.16, 0.22))
+    add_person(canvas, (canvas != empty).any(-1), contact, CONTACTS.get(action, 'hand'), figure,
+               rng)
+    window = crop_window(rng, full, size, contact)
+    return Scene(canvas[window].copy(), obj.name, {a: m[window] for a, m in masks.items()})
+
+
+def add_person(canvas: np.ndarray, on_object: np.ndarray, contact: Tuple[int, int], kind: str,
+               figure: int, rng: np.random.Generator) -> None:
+    """Draw a person behind the object (`on_object` mask) but for the hand or body at `contact`."""
+    posed = canvas.copy()
+    person(posed, contact, kind, figure, rng)
+    touch = np.zeros(on_object.shape, np.uint8)
+    cv2.circle(touch, contact, max(3, figure // 6), 1, -1)
+    shown = (posed != canvas).any(-1) & (~on_object | touch.astype(bool))
+    canvas[shown] = posed[shown]
+
+
+def crop_window(rng: np.random.Generator, full: Tuple[int, int], size: Tuple[int, int],
+                point: Tuple[int, int]) -> Tuple[slice, slice]:
+    """Return the slices of a `size` window of `full` holding `point` (x, y), off-centre."""
+    corner = []
+    for length, inner, at in zip(full, size, point[::-1]):
+        start = at - inner // 2 + int(rng.uniform(-0.25, 0.25) * inner)
+        corner.append(int(np.clip(start, 0, length - inner)))
+    return slice(corner[0], corner[0] + size[0]), slice(corner[1], corner[1] + size[1])
 
 
 def render_scene(rng: np.random.Generator, size: Tuple[int, int] = (480, 640),
