@@ -1,9 +1,15 @@
 """The demo command and the bundled synthetic-data demo model."""
+import json
+
 import cv2
+import numpy as np
 
 from looptrans_core import cli, default_model
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, load_checkpoint, save_checkpoint
+from looptrans_core.commands import demo
+from looptrans_core.data.synth_objects import object_by_name
+from looptrans_core.data.synth_scene import ego_scene
 from looptrans_core.overview import LABEL_HEIGHT
 from model_factory import make_tiny_model
 
@@ -45,3 +51,20 @@ def test_demo_without_any_model_warns_loudly(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(default_model, 'DEMO_MODEL', tmp_path / 'missing.safetensors')
     assert cli.main(['demo', '--out', str(tmp_path / 'out'), '--device', 'cpu']) == 0
     assert 'RANDOM WEIGHTS' in capsys.readouterr().err
+
+
+def test_bundled_model_peaks_lie_on_the_parts_that_afford_them(tmp_path):
+    # make demo's own scene; its part masks are read here only, never in training.
+    scene = ego_scene(np.random.default_rng(0), demo.SCENE_SIZE,
+                      object_by_name(demo.DEMO_OBJECT))
+    assert cli.main(['demo', '--out', str(tmp_path), '--device', 'cpu']) == 0
+    shown = [path.name[len('scene_'):-len('_peaks.json')]
+             for path in sorted(tmp_path.glob('scene_*_peaks.json'))]
+    assert sorted(shown) == sorted(scene.affordances)
+    for action in shown:
+        peaks = json.loads((tmp_path / f'scene_{action}_peaks.json').read_text())['peaks']
+        best = max(peaks, key=lambda peak: peak['score'])
+        part = scene.part_masks[action]
+        assert part[round(best['v']), round(best['u'])], f'{action}: best peak {best} is off it'
+        heat = np.load(tmp_path / f'scene_{action}.npy')
+        assert heat[part].mean() > 3 * heat[~part].mean(), f'{action}: hot off its part'

@@ -20,6 +20,8 @@ from looptrans_core.visualize import COLORMAPS
 COMMAND = 'demo'
 HELP = 'ground two actions on a generated scene with the bundled synthetic-data demo model'
 DEMO_OBJECT = 'knife'
+SCENE_SIZE = (360, 480)
+"""(height, width) of the drawn scene."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f'WARNING: {warning}', file=sys.stderr)
     print(f'model: {grounder.metadata.description if grounder.metadata else "random weights"}')
-    image_rgb, afforded = render_scene(np.random.default_rng(args.seed), (360, 480), args.object)
+    image_rgb, afforded = render_scene(np.random.default_rng(args.seed), SCENE_SIZE, args.object)
     actions = grounder.validate_actions(args.action or
                                         [a for a in afforded if a in grounder.affordances][:2])
     args.out.mkdir(parents=True, exist_ok=True)
