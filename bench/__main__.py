@@ -32,6 +32,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads of torch and OpenVINO (default: theirs)')
     parser.add_argument('--rounds', type=int, default=None, help='interleaved rounds (9)')
+    parser.add_argument('--calls', type=int, default=5,
+                        help="calls per figure and round, their median is the round's time")
     parser.add_argument('--quick', action='store_true',
                         help="3 rounds, without the published pipeline's 36 forwards")
     parser.add_argument('--batch', type=int, default=8, help='images per batched call')
@@ -43,7 +45,8 @@ def print_report(results: dict) -> None:
     """Machine, figures (min / median), ratios per round, accuracy, then the targets."""
     print(json.dumps(results['machine'], indent=1))
     print(f"backbone {results['backbone']} on {results['device']}, {results['image_size']}, "
-          f"{results['rounds']} rounds; skipped: {results['skipped'] or 'none'}")
+          f"{results['rounds']} rounds of {results['calls_per_round']} calls per figure; "
+          f"skipped: {results['skipped'] or 'none'}")
     print(f"{'figure':34s} {'min ms':>9s} {'median ms':>10s}")
     for name, figure in results['figures'].items():
         print(f"{name:34s} {figure['min_ms']:9.2f} {figure['median_ms']:10.2f}")
@@ -71,7 +74,8 @@ def print_report(results: dict) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_args_parser().parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 9)
-    results = run_benchmark(args.device, args.threads, rounds, not args.quick, args.batch)
+    results = run_benchmark(args.device, args.threads, rounds, not args.quick, args.batch,
+                            calls=args.calls)
     print_report(results)
     write_json(args.json, results)
     return 0

@@ -6,16 +6,19 @@ same way, so a burst of load from another process moves both sides of a ratio to
 """
 import statistics
 import time
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Collection, Dict, List, Sequence, Tuple
 
 Figures = Dict[str, Callable[[], object]]
 Times = Dict[str, List[float]]
 
 
-def interleaved_ms(figures: Figures, rounds: int, warmup: int = 1) -> Times:
-    """Time each figure once per round in ms, after `warmup` untimed calls of each.
+def interleaved_ms(figures: Figures, rounds: int, calls: int = 5, warmup: int = 1,
+                   once: Collection[str] = ()) -> Times:
+    """Time each figure in every round, in ms, after `warmup` untimed calls of each.
 
-    The order of the figures rotates by one each round, so that none always runs first (after
+    A figure's time in a round is the median of `calls` calls in a row (one call for the slow
+    figures named in `once`), so that one call's jitter does not decide a round's ratio. The
+    order of the figures rotates by one each round, so that none always runs first (after
     another process's burst) or right after the same neighbour.
     """
     names = list(figures)
@@ -26,10 +29,16 @@ def interleaved_ms(figures: Figures, rounds: int, warmup: int = 1) -> Times:
     for index in range(rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
-            figures[name]()
-            times[name].append((time.perf_counter() - start) * 1000.0)
+            times[name].append(statistics.median(
+                call_ms(figures[name]) for _ in range(1 if name in once else calls)))
     return times
+
+
+def call_ms(function: Callable[[], object]) -> float:
+    """Wall time of one call of `function`, in ms."""
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000.0
 
 
 def summary(times: Times) -> Dict[str, Dict[str, float]]:

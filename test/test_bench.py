@@ -12,7 +12,7 @@ pytest.importorskip('openvino')
 def results():
     """Return one round of the benchmark on the tiny test backbone."""
     return run_benchmark('cpu', threads=None, rounds=2, published_all=False, batch=2,
-                         backbone='vit_tiny_test')
+                         backbone='vit_tiny_test', calls=2)
 
 
 def test_every_backend_is_timed_one_action_and_all(results):
