@@ -46,7 +46,7 @@ def test_accuracy_and_machine_facts_are_reported(results):
 
 
 def test_the_command_prints_figures_ratios_and_targets(results, monkeypatch, capsys):
-    monkeypatch.setattr('bench.__main__.run_benchmark', lambda *args: results)
+    monkeypatch.setattr('bench.__main__.run_benchmark', lambda *args, **kwargs: results)
     assert main(['--quick']) == 0
     printed = capsys.readouterr().out
     assert 'openvino_fp32_one' in printed and 'target openvino_fp32_over_torch_fp32' in printed
