@@ -51,14 +51,15 @@ ros-build: $(STAMP)
 	source $(VENV)/bin/activate && python -m colcon build
 
 # The README's picture of the node's overlay, as RViz shows it: the launch file with the
-# synthetic camera and the bundled demo model, and save_image on ~/overlay (needs ROS 2 sourced).
+# synthetic camera and the bundled demo model, and save_image on ~/overlay (needs ROS 2 sourced);
+# skip:=30 passes the camera's first scene (a thrown object: no `hold`) for its second.
 NODE_PICTURE := docs/images/node_overlay.png
 node-picture: ros-build
 	source install/setup.bash && \
 	(ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=false & \
 	 launch=$$!; \
 	 timeout 120 ros2 run looptrans_ros save_image --ros-args \
-	   -r image:=/looptrans_grounding/overlay -p path:=$(NODE_PICTURE) -p skip:=5; \
+	   -r image:=/looptrans_grounding/overlay -p path:=$(NODE_PICTURE) -p skip:=30; \
 	 status=$$?; kill -TERM $$launch; wait $$launch; exit $$status)
 
 test: $(STAMP) $(if $(ROS_DISTRO),ros-build)

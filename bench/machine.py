@@ -45,6 +45,8 @@ def machine_facts() -> Dict[str, object]:
     return {
         'cpu_model': info.get('model name', platform.processor() or '?'),
         'cpu_vendor': info.get('vendor_id', '?'),
+        'cpu_family_model_stepping': '/'.join(info.get(key, '?') for key in
+                                              ('cpu family', 'model', 'stepping')),
         'cpus': os.cpu_count(),
         'cpu_flags': {flag: flag in flags for flag in FLAGS},
         'openvino_cpu_capabilities': openvino_capabilities(),
