@@ -50,17 +50,25 @@ demo-model: $(STAMP)
 ros-build: $(STAMP)
 	source $(VENV)/bin/activate && python -m colcon build
 
-# The README's picture of the node's overlay, as RViz shows it: the launch file with the
-# synthetic camera and the bundled demo model, and save_image on ~/overlay (needs ROS 2 sourced);
-# skip:=30 passes the camera's first scene (a thrown object: no `hold`) for its second.
+# The README's picture of the node's overlay, as RViz shows it: the launch file and the bundled
+# demo model; once the node is active, the synthetic camera, and save_image on ~/overlay (needs
+# ROS 2 sourced). The camera starts after the node so that its scenes (a new one every 20
+# frames) meet the node from the first: skip:=25 passes the first scene (a thrown object, no
+# `hold`) and saves one of the second (a baseball bat). Launch and camera run in sessions of
+# their own (setsid), so that SIGTERM to their process groups ends their nodes too.
 NODE_PICTURE := docs/images/node_overlay.png
 node-picture: ros-build
 	source install/setup.bash && \
-	(ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=false & \
-	 launch=$$!; \
+	(setsid ros2 launch looptrans_ros grounding.launch.py use_rviz:=false & launch=$$!; \
 	 timeout 120 ros2 run looptrans_ros save_image --ros-args \
-	   -r image:=/looptrans_grounding/overlay -p path:=$(NODE_PICTURE) -p skip:=30; \
-	 status=$$?; kill -TERM $$launch; wait $$launch; exit $$status)
+	   -r image:=/looptrans_grounding/overlay -p path:=$(NODE_PICTURE) -p skip:=25 & saver=$$!; \
+	 for try in $$(seq 240); do \
+	   ros2 lifecycle get --no-daemon /looptrans_grounding 2>/dev/null | grep -q '^active' && \
+	     break; \
+	   sleep 0.5; done; \
+	 setsid install/looptrans_ros/lib/looptrans_ros/synthetic_camera --ros-args \
+	   -r image:=/camera/image_raw & camera=$$!; \
+	 wait $$saver; status=$$?; kill -TERM -- -$$camera -$$launch; wait; exit $$status)
 
 test: $(STAMP) $(if $(ROS_DISTRO),ros-build)
 	$(if $(ROS_DISTRO),source install/setup.bash && )$(VPY) -m pytest -q test

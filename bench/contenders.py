@@ -7,19 +7,20 @@ forward per action. The network figures are one normalised 224 x 224 image in, r
 with ONNX Runtime fp32 as a reference runtime beside ours.
 """
 from pathlib import Path
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 
 from bench.published_baseline import published_ground, published_transform
 from looptrans_core.affordances import SEEN_AFFORDANCES
-from looptrans_core.device import autocast
+from looptrans_core.device import autocast, resolve_device
 from looptrans_core.grounder import Grounder
 from looptrans_core.model.backbone_registry import DEFAULT_BACKBONE
 from looptrans_core.model.looptrans import LoopTrans
-from looptrans_core.network_graph import export_onnx, missing_packages
-from looptrans_core.openvino_backend import BackendUnavailableError, check_openvino
+from looptrans_core.network_graph import (export_onnx, missing_packages, MissingPackageError,
+                                          ONNX_PACKAGES)
+from looptrans_core.openvino_backend import BackendUnavailableError
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 
 ACTION = 'hold'
@@ -44,26 +45,25 @@ def synced(device: torch.device, function: Callable[[], object]) -> Callable[[],
     return run
 
 
-def make_grounders(model: LoopTrans, device: str, threads: int,
+def make_grounders(model: LoopTrans, device: str, threads: Optional[int],
                    ) -> Tuple[Dict[str, Grounder], Dict[str, str]]:
     """One Grounder per backend and precision that runs here, and why the others do not.
 
     Each has its own copy of `model`'s weights; OpenVINO runs on the CPU only.
     """
     grounders, skipped = {}, {}
+    on_cpu = resolve_device(device).type == 'cpu'
     for backend, precision in BACKENDS:
         name = f'{backend}_{precision}'
-        if backend == 'openvino' and device != 'cpu':
+        if backend == 'openvino' and not on_cpu:
             skipped[name] = 'OpenVINO runs on the CPU'
             continue
         try:
-            if backend == 'openvino':
-                check_openvino(precision)
             clone = LoopTrans(model.num_affordances, model.backbone_config.name)
             clone.load_state_dict(model.state_dict())
             grounders[name] = Grounder(clone, SEEN_AFFORDANCES, device, precision,
                                        threads=threads, backend=backend)
-        except BackendUnavailableError as error:
+        except (BackendUnavailableError, MissingPackageError) as error:
             skipped[name] = str(error)
     return grounders, skipped
 
@@ -85,7 +85,7 @@ def frame_figures(grounders: Dict[str, Grounder], model: LoopTrans, image: np.nd
     return figures
 
 
-def network_figures(grounders: Dict[str, Grounder], image: np.ndarray, threads: int,
+def network_figures(grounders: Dict[str, Grounder], image: np.ndarray, threads: Optional[int],
                     folder: Path) -> Figures:
     """Network figures: `<name>_network` per Grounder, ONNX Runtime fp32, the backbone floor."""
     figures: Figures = {}
@@ -101,13 +101,13 @@ def network_figures(grounders: Dict[str, Grounder], image: np.ndarray, threads: 
             return reference.model.backbone_features(batch)
 
     figures['torch_fp32_backbone_floor'] = synced(reference.device, floor)
-    if reference.device.type == 'cpu' and not missing_packages(('onnxruntime', 'onnxscript')):
+    if reference.device.type == 'cpu' and not missing_packages(('onnxruntime', *ONNX_PACKAGES)):
         figures['onnxruntime_fp32_network'] = onnxruntime_figure(reference, image, threads,
                                                                  folder)
     return figures
 
 
-def onnxruntime_figure(grounder: Grounder, image: np.ndarray, threads: int,
+def onnxruntime_figure(grounder: Grounder, image: np.ndarray, threads: Optional[int],
                        folder: Path) -> Callable[[], object]:
     """ONNX Runtime fp32 on our exported network, with our normalisation before it."""
     import onnxruntime

@@ -41,6 +41,7 @@ from bench.contenders import make_model
 from bench.report import write_json
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
+from looptrans_core.device import backend_error
 from looptrans_ros.image_codec import encode_image
 from looptrans_ros.synthetic_scenes import SceneSource
 
@@ -274,6 +275,15 @@ def print_speedups(ratios: Dict[str, float]) -> None:
         print(f'processed frames/s {name}: {ratio:.2f}x', flush=True)
 
 
+def backend_spec(text: str) -> str:
+    """Return `text` if it is BACKEND:PRECISION of a pair the Grounder runs, else refuse it."""
+    backend, _, precision = text.partition(':')
+    reason = backend_error(backend, precision) if precision else 'no :PRECISION'
+    if reason:
+        raise argparse.ArgumentTypeError(f'{text!r}: {reason} (e.g. torch:fp32, openvino:int8)')
+    return text
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m bench.ros_node', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -282,7 +292,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seconds', type=float, default=None, help='seconds per run (20)')
     parser.add_argument('--memory-frames', type=int, default=None,
                         help='frames of the memory run on the demo model (10000; 0 skips)')
-    parser.add_argument('--backends', nargs='+', default=['torch:fp32'],
+    parser.add_argument('--backends', nargs='+', default=['torch:fp32'], type=backend_spec,
                         metavar='BACKEND:PRECISION',
                         help='e.g. torch:fp32 openvino:fp32 openvino:int8 (default torch:fp32)')
     parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 100.0],

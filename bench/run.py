@@ -66,7 +66,8 @@ def stages(grounder: Grounder, image: np.ndarray, repeats: int) -> Dict[str, flo
 
     named = {'preprocess': preprocess, 'backbone': backbone, 'heads': heads,
              'postprocess': postprocess, 'heatmaps': heatmaps, 'peaks': peaks}
-    return stage_medians(named, repeats)
+    return stage_medians({name: synced(grounder.device, stage) for name, stage in named.items()},
+                         repeats)
 
 
 def run_benchmark(device: str = 'cpu', threads: Optional[int] = None, rounds: int = 9,

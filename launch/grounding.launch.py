@@ -23,6 +23,8 @@ ARGUMENTS = [
     ('device', '', f"'auto', 'cpu', 'cuda' or 'cuda:N'; {GIVEN_ONLY}"),
     ('backend', '', f"'torch' or 'openvino' (CPU); {GIVEN_ONLY}"),
     ('precision', '', f'torch: fp32, bf16, fp16; openvino: fp32, bf16, int8; {GIVEN_ONLY}'),
+    ('calibration', '', f'openvino int8: a folder of camera images; {GIVEN_ONLY}'),
+    ('threads', '', f'CPU inference threads; {GIVEN_ONLY}'),
     ('use_depth', '', f'true: synchronise depth + camera_info, publish 3D peaks; {GIVEN_ONLY}'),
     ('autostart', '', f'false: a managed node, driven by ros2 lifecycle; {GIVEN_ONLY}'),
     ('params_file', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
@@ -34,7 +36,7 @@ ARGUMENTS = [
     ('use_sim_camera', 'false', 'start synthetic_camera and ground its frames'),
 ]
 PARAMETER_ARGUMENTS = {'checkpoint': str, 'action': str, 'device': str, 'backend': str,
-                       'precision': str,
+                       'precision': str, 'calibration': str, 'threads': int,
                        'use_depth': lambda text: text.lower() == 'true',
                        'autostart': lambda text: text.lower() == 'true'}
 """Launch arguments that set node parameters, and how their text becomes the value."""

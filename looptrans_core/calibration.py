@@ -45,7 +45,7 @@ def calibration_set(source: Optional[Union[str, Path]] = None) -> CalibrationSet
     """
     if not source:
         return synthetic_set()
-    folder = Path(source)
+    folder = Path(source).expanduser()
     if not folder.is_dir():
         raise ValueError(f'calibration {folder} is not a folder; pass a folder of images (e.g. '
                          'frames from your camera), or none for synthetic scenes')

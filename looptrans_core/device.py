@@ -41,6 +41,12 @@ def resolve_device(spec: str = 'auto') -> torch.device:
     return device
 
 
+def backend_precisions_text() -> str:
+    """Say which precisions each backend runs, e.g. for a help text."""
+    return '; '.join(f'{backend}: {", ".join(precisions)}'
+                     for backend, precisions in BACKEND_PRECISIONS.items())
+
+
 def backend_error(backend: str, precision: str) -> Optional[str]:
     """Why `backend` cannot run in `precision` (naming what it takes), or None when it can."""
     if backend not in BACKEND_PRECISIONS:

@@ -17,11 +17,11 @@ from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import Grounder
 from looptrans_core.model.looptrans import LoopTrans
 from looptrans_core.network_graph import (BATCH_AXIS, DEFAULT_OPSET, export_onnx, INPUT_NAME,
-                                          MIN_OPSET, missing_packages, ONNX_PACKAGES,
-                                          openvino_model, OUTPUT_NAME)
+                                          MIN_OPSET, ONNX_PACKAGES, openvino_model,
+                                          OPENVINO_PACKAGES, OUTPUT_NAME, require_packages)
 
 FORMATS = ('onnx', 'openvino')
-PACKAGES = {'onnx': ONNX_PACKAGES, 'openvino': (*ONNX_PACKAGES, 'openvino')}
+PACKAGES = {'onnx': ONNX_PACKAGES, 'openvino': OPENVINO_PACKAGES}
 """Python packages each format needs."""
 JSON_NAME = 'model.json'
 
@@ -37,11 +37,7 @@ def check_export_request(export_format: str, opset: int) -> None:
     if opset < MIN_OPSET:
         raise ValueError(f'ONNX opset {opset} is too old; the ViT needs opset {MIN_OPSET} or '
                          'newer (LayerNormalization)')
-    missing = missing_packages(PACKAGES[export_format])
-    if missing:
-        raise ValueError(f'--format {export_format} needs the Python package(s) '
-                         f'{", ".join(missing)}; install them with '
-                         f'`pip install {" ".join(missing)}`')
+    require_packages(PACKAGES[export_format], f'--format {export_format}')
 
 
 def load_for_export(checkpoint: str) -> Tuple[Grounder, Optional[Path], List[str]]:

@@ -131,7 +131,9 @@ def openvino_device(device: str, channels_last: bool,
         raise ValueError(f"backend 'openvino' runs on the CPU; got device {device!r}: use "
                          "'cpu' (or backend 'torch' for CUDA)")
     if channels_last or compile_mode:
-        raise ValueError("channels_last and compile_mode are options of backend 'torch'")
+        given = 'channels_last=True' if channels_last else f'compile_mode={compile_mode!r}'
+        raise ValueError(f"{given} is an option of backend 'torch'; backend 'openvino' takes "
+                         'neither (its network is compiled by OpenVINO)')
     return torch.device('cpu')
 
 

@@ -25,6 +25,12 @@ EXAMPLE_BATCH = 2
 """torch.export specialises a dimension of size 0 or 1, so the example batch must be larger."""
 ONNX_PACKAGES = ('onnx', 'onnxscript')
 """What torch's ONNX exporter needs."""
+OPENVINO_PACKAGES = (*ONNX_PACKAGES, 'openvino')
+"""What an OpenVINO model of the network needs."""
+
+
+class MissingPackageError(ValueError):
+    """An optional Python package that was asked for is not installed."""
 
 
 def missing_packages(names: Sequence[str]) -> List[str]:
@@ -36,6 +42,17 @@ def missing_packages(names: Sequence[str]) -> List[str]:
         except ImportError:
             missing.append(name)
     return missing
+
+
+def require_packages(names: Sequence[str], purpose: str) -> None:
+    """Raise MissingPackageError, saying what to install, unless every package `names` imports.
+
+    `purpose` says what needs them, e.g. "--format onnx".
+    """
+    missing = missing_packages(names)
+    if missing:
+        raise MissingPackageError(f'{purpose} needs the Python package(s) {", ".join(missing)}: '
+                                  f'pip install {" ".join(missing)}')
 
 
 def export_onnx(model: LoopTrans, path: Path, opset: int = DEFAULT_OPSET) -> int:

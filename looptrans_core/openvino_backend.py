@@ -8,6 +8,7 @@ network code, the precision, the calibration set and the torch and OpenVINO vers
 start only reads and compiles it.
 """
 import hashlib
+from importlib import metadata
 import json
 import logging
 import os
@@ -21,9 +22,10 @@ from typing import Any, Dict, List, Optional, Union
 import numpy as np
 import torch
 
-from looptrans_core.calibration import CalibrationSet
+from looptrans_core.calibration import calibration_set, CalibrationSet
+from looptrans_core.device import backend_error
 from looptrans_core.model.looptrans import LoopTrans
-from looptrans_core.network_graph import missing_packages, ONNX_PACKAGES, openvino_model
+from looptrans_core.network_graph import openvino_model, OPENVINO_PACKAGES, require_packages
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 
 LOGGER = logging.getLogger(__name__)
@@ -32,9 +34,13 @@ PRECISION_HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
 a CPU with native bf16 is bf16, which would silently change fp32 results. int8 runs the layers
 NNCF leaves unquantised in f32."""
 CACHE_ENV = 'LOOPTRANS_CACHE_DIR'
-MODEL_CODE = (Path(__file__).resolve().parent / 'model',
-              Path(__file__).resolve().parent / 'network_graph.py')
-"""The source that decides the exported graph: a change to it invalidates cached models."""
+HERE = Path(__file__).resolve().parent
+MODEL_CODE = (HERE / 'model', HERE / 'network_graph.py', HERE / 'openvino_backend.py',
+              HERE / 'calibration.py', HERE / 'preprocess.py')
+"""The source that decides the converted model (the graph, its conversion and quantisation, the
+calibration inputs): a change to it invalidates cached models."""
+VERSIONED = ('torch', 'timm', 'onnx', 'onnxscript', 'openvino', 'nncf')
+"""The packages whose versions a cached model depends on."""
 
 
 class BackendUnavailableError(ValueError):
@@ -54,13 +60,18 @@ def cache_root() -> Path:
 
 
 def check_openvino(precision: str) -> None:
-    """Raise BackendUnavailableError unless OpenVINO can run `precision` on this CPU."""
-    missing = missing_packages((*ONNX_PACKAGES, 'openvino', *(['nncf'] if precision == 'int8'
-                                                              else [])))
-    if missing:
-        raise BackendUnavailableError(
-            f"backend 'openvino' with precision {precision!r} needs the Python package(s) "
-            f'{", ".join(missing)}: pip install {" ".join(missing)} (or the `openvino` extra)')
+    """Raise ValueError unless OpenVINO can run `precision` here.
+
+    Raises:
+        ValueError: a precision OpenVINO does not run (the message lists those it does).
+        MissingPackageError: openvino (or nncf for int8, or the ONNX exporter) is missing.
+        BackendUnavailableError: bf16 on a CPU without native bf16.
+    """
+    reason = backend_error('openvino', precision)
+    if reason:
+        raise ValueError(reason)
+    require_packages((*OPENVINO_PACKAGES, *(['nncf'] if precision == 'int8' else [])),
+                     f"backend 'openvino' with precision {precision!r} (the `openvino` extra)")
     if precision == 'bf16' and 'BF16' not in cpu_capabilities():
         raise BackendUnavailableError(
             "precision 'bf16' on OpenVINO needs a CPU with native bf16 (AVX512_BF16 or AMX); "
@@ -84,7 +95,7 @@ def weights_hash(model: torch.nn.Module) -> str:
 
 
 def code_hash() -> str:
-    """sha256 of the source files of `MODEL_CODE`."""
+    """Return the sha256 of the source files of `MODEL_CODE`."""
     digest = hashlib.sha256()
     for path in sorted(p for root in MODEL_CODE
                        for p in ([root] if root.is_file() else root.rglob('*.py'))):
@@ -95,12 +106,21 @@ def code_hash() -> str:
 def cache_key(model: LoopTrans, precision: str,
               calibration: Optional[CalibrationSet]) -> Dict[str, Any]:
     """Everything the cached model depends on."""
-    import openvino
-
     return {'weights_sha256': weights_hash(model), 'code_sha256': code_hash(),
             'precision': precision,
             'calibration': calibration.identity if precision == 'int8' else None,
-            'torch': torch.__version__, 'openvino': openvino.get_version()}
+            **package_versions()}
+
+
+def package_versions() -> Dict[str, Optional[str]]:
+    """Return the installed version of each VERSIONED package (None where it is missing)."""
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 def key_folder(key: Dict[str, Any]) -> str:
@@ -135,31 +155,52 @@ def cached_network(model: LoopTrans, precision: str, calibration: Optional[Calib
                    root: Path) -> Path:
     """Return the cached model's `.xml` under `root`, converting and saving it first if needed.
 
-    A model is written into a temporary folder and renamed into place, so a reader never sees a
-    half-written one and two processes building the same key do not clash.
+    Raises:
+        BackendUnavailableError: the conversion or the cache failed (the message says which
+            folder and what to do).
+    """
+    key = cache_key(model, precision, calibration)
+    folder = root / key_folder(key)
+    if not (folder / 'model.xml').is_file():
+        try:
+            write_network(model, precision, calibration, key, folder)
+        except (OSError, RuntimeError) as error:
+            raise BackendUnavailableError(
+                f'cannot convert the network to OpenVINO {precision} into the cache {root} '
+                f'({error}); make the folder writable with space to spare, or set {CACHE_ENV} '
+                'to another folder') from None
+    return folder / 'model.xml'
+
+
+def write_network(model: LoopTrans, precision: str, calibration: Optional[CalibrationSet],
+                  key: Dict[str, Any], folder: Path) -> None:
+    """Convert the network and save it, with `key.json`, as `folder`.
+
+    It is written into a temporary sibling folder and renamed into place, so a reader never
+    sees a half-written model, and two processes building the same key do not clash: the first
+    rename wins. A folder without `model.xml` (damaged, or emptied by hand) is replaced.
     """
     import openvino
 
-    key = cache_key(model, precision, calibration)
-    folder = root / key_folder(key)
-    if (folder / 'model.xml').is_file():
-        return folder / 'model.xml'
-    root.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    building = Path(tempfile.mkdtemp(prefix='.building-', dir=root))
+    building = Path(tempfile.mkdtemp(prefix='.building-', dir=folder.parent))
     try:
         network = build_network(model, precision, calibration)
         openvino.save_model(network, str(building / 'model.xml'), compress_to_fp16=False)
         (building / 'key.json').write_text(json.dumps(key, indent=2) + '\n')
-        os.rename(building, folder)
-    except OSError:
-        if not (folder / 'model.xml').is_file():
+        if folder.is_dir() and not (folder / 'model.xml').is_file():
+            shutil.rmtree(folder)
+        try:
+            os.rename(building, folder)
+        except OSError:
+            if (folder / 'model.xml').is_file():
+                return
             raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
     LOGGER.info('converted the network to OpenVINO %s in %.1f s: %s', precision,
                 time.perf_counter() - started, folder)
-    return folder / 'model.xml'
 
 
 class OpenVINONetwork:
@@ -168,7 +209,8 @@ class OpenVINONetwork:
     Args:
         model: the LoopTrans whose weights are run (left unchanged).
         precision: 'fp32', 'bf16' (CPUs with native bf16) or 'int8'.
-        calibration: the images int8 is calibrated on (required for int8, unused otherwise).
+        calibration: the images int8 is calibrated on (None: the synthetic scenes; unused by
+            the other precisions).
         threads: OpenVINO inference threads (None: OpenVINO's default, every core).
         cache_dir: where converted models are kept (None: `cache_root()`).
     """
@@ -176,11 +218,11 @@ class OpenVINONetwork:
     def __init__(self, model: LoopTrans, precision: str,
                  calibration: Optional[CalibrationSet] = None, threads: Optional[int] = None,
                  cache_dir: Optional[Union[str, Path]] = None) -> None:
+        check_openvino(precision)
         import openvino
 
-        check_openvino(precision)
-        if precision == 'int8' and calibration is None:
-            raise ValueError("precision 'int8' needs a calibration set")
+        if precision == 'int8':
+            calibration = calibration or calibration_set()
         self.path = cached_network(model, precision, calibration,
                                    Path(cache_dir or cache_root()))
         config = {'INFERENCE_PRECISION_HINT': PRECISION_HINTS[precision],
@@ -194,7 +236,11 @@ class OpenVINONetwork:
             raise BackendUnavailableError(
                 f'cannot read the cached OpenVINO model {self.path} ({error}); delete the '
                 f'folder {self.path.parent} and it is rebuilt on the next start') from None
-        self.compiled = core.compile_model(network, 'CPU', config)
+        try:
+            self.compiled = core.compile_model(network, 'CPU', config)
+        except RuntimeError as error:
+            raise BackendUnavailableError(f'OpenVINO cannot compile {self.path} for the CPU '
+                                          f'({error})') from None
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
 

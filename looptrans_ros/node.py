@@ -84,9 +84,10 @@ class GroundingNode(LifecycleNode):
                 threads=p['threads'] or None, backend=p['backend'],
                 calibration=p['calibration'] or None)
             self.check_startup(p, grounder.affordances)
-        except ValueError as error:
-            self.configure_error = str(error)
-            self.get_logger().error(f'cannot configure: {error}. {START_HINT}')
+        except Exception as error:  # noqa: BLE001 - rclpy drops a transition's exception unlogged
+            self.configure_error = (str(error) if isinstance(error, ValueError)
+                                    else f'{type(error).__name__}: {error}')
+            self.get_logger().error(f'cannot configure: {self.configure_error}. {START_HINT}')
             return FAILURE
         for warning in warnings:
             self.get_logger().warning(warning)

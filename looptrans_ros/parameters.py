@@ -3,7 +3,8 @@ from dataclasses import dataclass
 import re
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from looptrans_core import (BACKENDS, COLORMAPS, device_spec_error, INFERENCE_PRECISIONS,
+from looptrans_core import (backend_precisions_text, BACKENDS, COLORMAPS, device_spec_error,
+                            INFERENCE_PRECISIONS,
                             overlay_settings_error, peak_settings_error)
 
 IMAGE_QOS = ('best_effort', 'reliable', 'sensor_data')
@@ -78,9 +79,8 @@ SPECS = (
                   'warning', read_only=True, check=device_spec_error),
     ParameterSpec('backend', 'torch', "'torch' (CPU or CUDA) or 'openvino' (CPU; the network is "
                   'converted on first start and cached)', read_only=True, check=one_of(BACKENDS)),
-    ParameterSpec('precision', 'fp32', 'inference precision; torch: fp32, bf16, fp16; '
-                  'openvino: fp32, bf16, int8', read_only=True,
-                  check=one_of(INFERENCE_PRECISIONS)),
+    ParameterSpec('precision', 'fp32', f'inference precision ({backend_precisions_text()})',
+                  read_only=True, check=one_of(INFERENCE_PRECISIONS)),
     ParameterSpec('calibration', '', 'openvino int8: a folder of images to calibrate on; empty '
                   '= synthetic scenes', read_only=True),
     ParameterSpec('threads', 0, 'CPU inference threads (torch, OpenVINO); 0 = their default',

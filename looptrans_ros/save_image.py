@@ -10,6 +10,7 @@ taken. The file is written beside its final name and renamed into place: whole o
 import os
 from pathlib import Path
 import sys
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -35,13 +36,20 @@ def to_bgr(message: Image) -> np.ndarray:
     return as_bgr(*to_colour(pixels, message.encoding))
 
 
-def write_whole(path: Path, pixels) -> None:
-    """Write `pixels` to `path` through a temporary file renamed into place."""
+def write_whole(path: Path, pixels: np.ndarray) -> None:
+    """Write `pixels` to `path` through a temporary file renamed into place.
+
+    Raises:
+        OSError: the file cannot be written; no partial file is left behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f'.{path.stem}.partial{path.suffix}')
-    if not cv2.imwrite(str(partial), pixels, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
-        raise OSError(f'could not write {partial}')
-    os.replace(partial, path)
+    try:
+        if not cv2.imwrite(str(partial), pixels, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
+            raise OSError(f'could not write {partial}')
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class ImageSaver(Node):
@@ -50,7 +58,10 @@ class ImageSaver(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__('save_image', **kwargs)
         self.path = Path(self.declare_parameter('path', 'image.png', ParameterDescriptor(
-            description='file to write (.png, .jpg)', read_only=True)).value)
+            description='file to write (.png, .jpg, ...)', read_only=True)).value).expanduser()
+        if not cv2.haveImageWriter(str(self.path)):
+            raise ValueError(f'path {str(self.path)!r} is not an image file OpenCV can write; '
+                             'give it a suffix such as .png or .jpg')
         self.skip = self.declare_parameter('skip', 0, ParameterDescriptor(
             description='messages to let pass first', read_only=True)).value
         self.seen = 0
@@ -66,13 +77,17 @@ class ImageSaver(Node):
             self.get_logger().warning(f'cannot save this {message.encoding} image ({error}); '
                                       'waiting for the next one')
             return
-        write_whole(self.path, pixels)
-        self.get_logger().info(f'wrote {message.width}x{message.height} {message.encoding} '
-                               f'image to {self.path}')
+        try:
+            write_whole(self.path, pixels)
+        except OSError as error:
+            self.get_logger().error(f'cannot write {self.path}: {error}')
+        else:
+            self.get_logger().info(f'wrote {message.width}x{message.height} '
+                                   f'{message.encoding} image to {self.path}')
         self.context.try_shutdown()
 
 
-def main(args=None) -> int:
+def main(args: Optional[Sequence[str]] = None) -> int:
     """Wait for the image, save it, exit 0 (or on Ctrl-C)."""
     return run_node(ImageSaver, args)
 

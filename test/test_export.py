@@ -161,5 +161,5 @@ def test_missing_optional_packages_are_named(tmp_path, capsys, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)  # makes `import name` fail
     assert main(['export', '--format', 'openvino', '--out', str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
-        'error: --format openvino needs the Python package(s) onnx, onnxscript, openvino; '
-        'install them with `pip install onnx onnxscript openvino`\n')
+        'error: --format openvino needs the Python package(s) onnx, onnxscript, openvino: '
+        'pip install onnx onnxscript openvino\n')

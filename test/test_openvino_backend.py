@@ -1,6 +1,7 @@
 """The OpenVINO backend: same maps as torch, explicit precision, int8 by NNCF, a disk cache."""
 import json
 from pathlib import Path
+import sys
 
 import cv2
 import numpy as np
@@ -11,6 +12,7 @@ from looptrans_core import openvino_backend
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.calibration import calibration_set, synthetic_set
 from looptrans_core.grounder import Grounder
+from looptrans_core.network_graph import MissingPackageError
 from model_factory import make_tiny_model
 
 openvino = pytest.importorskip('openvino')
@@ -94,7 +96,8 @@ def test_the_second_start_reads_the_cache_and_any_change_converts_anew(monkeypat
     first = Grounder(make_tiny_model(), SEEN_AFFORDANCES, 'cpu', backend='openvino',
                      cache_dir=tmp_path)
     key = json.loads((first._forward.path.parent / 'key.json').read_text())
-    assert key['precision'] == 'fp32' and key['openvino'] and key['torch'] == torch.__version__
+    assert key['precision'] == 'fp32' and key['openvino']
+    assert torch.__version__.startswith(key['torch'])
 
     def no_conversion(*args):
         raise AssertionError('converted again although the cache holds this model')
@@ -117,7 +120,11 @@ def test_the_cache_key_follows_weights_precision_and_calibration(calibration_fol
         make_tiny_model(seed=1), 'fp32', None)['weights_sha256']
     folder = calibration_set(calibration_folder)
     int8 = openvino_backend.cache_key(model, 'int8', folder)
-    assert openvino_backend.key_folder(int8) != openvino_backend.key_folder(fp32)
+    assert int8['calibration'] == folder.identity and fp32['calibration'] is None
+    for changed in ({'calibration': 'synthetic-64-seed0-x'}, {'openvino': '2099.1'},
+                    {'nncf': '9.9'}, {'code_sha256': '0' * 64}):
+        assert openvino_backend.key_folder({**int8, **changed}) != openvino_backend.key_folder(
+            int8), changed
     changed = tmp_path / 'calibration'
     changed.mkdir()
     for path in calibration_folder.iterdir():
@@ -148,7 +155,7 @@ def test_a_damaged_cached_model_says_which_folder_to_delete(tmp_path):
 @pytest.mark.parametrize('options, fragment', [
     ({'device': 'cuda'}, "runs on the CPU; got device 'cuda'"),
     ({'precision': 'fp16'}, "backend 'openvino' does not run precision 'fp16'"),
-    ({'compile_mode': 'default'}, "options of backend 'torch'"),
+    ({'compile_mode': 'default'}, "compile_mode='default' is an option of backend 'torch'"),
     ({'calibration': 'frames'}, "calibration is used only by backend 'openvino' with "
                                 "precision 'int8'"),
     ({'backend': 'tensorrt'}, "unknown backend 'tensorrt'"),
@@ -167,6 +174,27 @@ def test_a_calibration_that_is_not_a_folder_of_images_is_refused(tmp_path):
 
 
 def test_a_missing_package_names_what_to_install(monkeypatch):
-    monkeypatch.setattr(openvino_backend, 'missing_packages', lambda names: ['nncf'])
-    with pytest.raises(openvino_backend.BackendUnavailableError, match='pip install nncf'):
+    monkeypatch.setitem(sys.modules, 'nncf', None)  # makes `import nncf` fail
+    with pytest.raises(MissingPackageError, match="'int8' .*pip install nncf"):
         grounders('int8')
+    monkeypatch.setitem(sys.modules, 'openvino', None)
+    with pytest.raises(MissingPackageError, match='pip install openvino'):
+        grounders('fp32')
+
+
+def test_an_unwritable_cache_says_what_to_do(tmp_path):
+    blocked = tmp_path / 'blocked'
+    blocked.write_text('a file where the cache folder should be')
+    with pytest.raises(openvino_backend.BackendUnavailableError,
+                       match='make the folder writable.*LOOPTRANS_CACHE_DIR'):
+        Grounder(make_tiny_model(), SEEN_AFFORDANCES, 'cpu', backend='openvino',
+                 cache_dir=blocked)
+
+
+def test_a_folder_left_without_its_model_is_replaced(tmp_path):
+    first = Grounder(make_tiny_model(), SEEN_AFFORDANCES, 'cpu', backend='openvino',
+                     cache_dir=tmp_path)
+    first._forward.path.unlink()
+    second = Grounder(make_tiny_model(), SEEN_AFFORDANCES, 'cpu', backend='openvino',
+                      cache_dir=tmp_path)
+    assert second._forward.path == first._forward.path and second._forward.path.is_file()

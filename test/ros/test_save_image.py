@@ -2,6 +2,7 @@
 import cv2
 from node_harness import header, image_message, Probe
 import numpy as np
+import pytest
 import rclpy
 from rclpy.context import Context
 from rclpy.parameter import Parameter
@@ -31,4 +32,15 @@ def test_saves_the_first_readable_image_after_skipping_and_shuts_down(tmp_path, 
     finally:
         probe.close()
         saver.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+def test_a_path_opencv_cannot_write_is_refused_at_start(tmp_path):
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        with pytest.raises(ValueError, match='give it a suffix such as .png'):
+            ImageSaver(context=context,
+                       parameter_overrides=[Parameter('path', value=str(tmp_path / 'picture'))])
+    finally:
         rclpy.try_shutdown(context=context)
