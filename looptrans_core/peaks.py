@@ -128,15 +128,21 @@ def _window_max(values: np.ndarray, positions: List[int], centres: Sequence[int]
 def select_peaks(candidates: np.ndarray, config: PeakConfig) -> List[List[Peak]]:
     """Greedily keep the best candidates at least `min_distance` apart, per map.
 
-    A plateau gives several equal local maxima side by side; this pass keeps one of them.
+    A plateau gives several equal local maxima side by side; this pass keeps one of them. Two
+    points are closer than `min_distance` (Chebyshev) when both coordinate differences are; the
+    loop is spelled out because it runs for every map of every frame.
     """
+    distance = config.min_distance
     selected = []
     for rows in candidates.tolist():
-        kept: List[Peak] = []
+        kept: List[Tuple[float, float, float]] = []
         for u, v, score in rows:
             if score < 0 or len(kept) == config.num_peaks:
                 break
-            if all(max(abs(u - p.u), abs(v - p.v)) >= config.min_distance for p in kept):
-                kept.append(Peak(u, v, score))
-        selected.append(kept)
+            for kept_u, kept_v, _ in kept:
+                if abs(u - kept_u) < distance and abs(v - kept_v) < distance:
+                    break
+            else:
+                kept.append((u, v, score))
+        selected.append([Peak(u, v, score) for u, v, score in kept])
     return selected
