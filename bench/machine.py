@@ -1,12 +1,12 @@
 """The facts of the machine a benchmark ran on: CPU, the flags that decide speed, versions."""
-import importlib
 import os
 import platform
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 
-from looptrans_core.openvino_backend import cpu_capabilities
+from looptrans_core.network_graph import missing_packages
+from looptrans_core.openvino_backend import cpu_capabilities, package_versions
 
 FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'avx_vnni', 'amx_bf16', 'amx_int8',
          'amx_tile')
@@ -24,18 +24,9 @@ def cpu_info() -> Dict[str, str]:
     return {key.strip(): value.strip() for key, value in fields}
 
 
-def package_version(name: str) -> Optional[str]:
-    """Return `name.__version__` (OpenVINO's `get_version()`), or None if it does not import."""
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        return None
-    return module.get_version() if name == 'openvino' else getattr(module, '__version__', '?')
-
-
 def openvino_capabilities() -> List[str]:
     """Return OpenVINO's CPU OPTIMIZATION_CAPABILITIES, or [] without OpenVINO."""
-    return [] if package_version('openvino') is None else cpu_capabilities()
+    return [] if missing_packages(['openvino']) else cpu_capabilities()
 
 
 def machine_facts() -> Dict[str, object]:
@@ -53,7 +44,6 @@ def machine_facts() -> Dict[str, object]:
         'torch_threads': torch.get_num_threads(),
         'cuda': torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         'python': platform.python_version(),
-        'versions': {name: package_version(name)
-                     for name in ('torch', 'openvino', 'nncf', 'onnxruntime', 'timm')},
+        'versions': package_versions(('torch', 'openvino', 'nncf', 'onnxruntime', 'timm')),
         'load_average_1min': os.getloadavg()[0],
     }

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -112,10 +112,10 @@ def cache_key(model: LoopTrans, precision: str,
             **package_versions()}
 
 
-def package_versions() -> Dict[str, Optional[str]]:
-    """Return the installed version of each VERSIONED package (None where it is missing)."""
+def package_versions(names: Sequence[str] = VERSIONED) -> Dict[str, Optional[str]]:
+    """Return the installed version of each package of `names` (None where it is missing)."""
     versions = {}
-    for name in VERSIONED:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

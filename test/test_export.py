@@ -11,6 +11,7 @@ from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
 from looptrans_core.cli import main
 from looptrans_core.default_model import DEMO_MODEL
+from looptrans_core.export import PACKAGES
 from model_factory import make_tiny_model
 
 TOLERANCE = 1e-4
@@ -37,20 +38,22 @@ def export(export_format, checkpoint, out):
     return json.loads((out / 'model.json').read_text())
 
 
+def exported(export_format, tmp_path_factory, checkpoint):
+    """Export `checkpoint` as `export_format` (skipped without its packages); (out, model.json)."""
+    for package in PACKAGES[export_format]:
+        pytest.importorskip(package)
+    out = tmp_path_factory.mktemp(export_format)
+    return out, export(export_format, checkpoint, out)
+
+
 @pytest.fixture(scope='module')
 def onnx_export(tmp_path_factory, checkpoint):
-    pytest.importorskip('onnx')
-    pytest.importorskip('onnxscript')
-    out = tmp_path_factory.mktemp('onnx')
-    return out, export('onnx', checkpoint, out)
+    return exported('onnx', tmp_path_factory, checkpoint)
 
 
 @pytest.fixture(scope='module')
 def openvino_export(tmp_path_factory, checkpoint):
-    pytest.importorskip('onnxscript')
-    pytest.importorskip('openvino')
-    out = tmp_path_factory.mktemp('openvino')
-    return out, export('openvino', checkpoint, out)
+    return exported('openvino', tmp_path_factory, checkpoint)
 
 
 def normalised_images(batch, description):

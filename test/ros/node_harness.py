@@ -5,7 +5,7 @@ the inputs, subscribes to the outputs, calls services with call_async and spins 
 waits for arrives.
 """
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 import unittest
 
 from builtin_interfaces.msg import Time
@@ -18,6 +18,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -150,6 +151,31 @@ class Probe:
         """Stop the executor and destroy the probe node."""
         self.executor.shutdown()
         self.node.destroy_node()
+
+
+class NodesUnderTest:
+    """Makes nodes under test, each with a probe beside it, and destroys them all at the end.
+
+    Args:
+        node_class: the node to make, e.g. GroundingNode (it takes `parameter_overrides`).
+    """
+
+    def __init__(self, node_class: Callable[..., Node]) -> None:
+        self.node_class = node_class
+        self.made: List[Tuple[Node, Probe]] = []
+
+    def start(self, **parameters) -> Tuple[Node, Probe]:
+        """Return a new node with `parameters` as overrides, and its probe."""
+        overrides = [Parameter(name, value=value) for name, value in parameters.items()]
+        node = self.node_class(parameter_overrides=overrides)
+        self.made.append((node, Probe([node])))
+        return self.made[-1]
+
+    def close(self) -> None:
+        """Close every probe and destroy every node made."""
+        for node, probe in self.made:
+            probe.close()
+            node.destroy_node()
 
 
 class ProbeTestCase(unittest.TestCase):

@@ -8,7 +8,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
 from node_harness import (camera_info, compressed_message, header, image_message, IMAGE_QOS,
-                          private_topic, Probe, warnings_of)
+                          NodesUnderTest, private_topic, Probe, warnings_of)
 import numpy as np
 import pytest
 import rclpy
@@ -54,20 +54,15 @@ def ros_context():
 @pytest.fixture
 def make_node(monkeypatch, tiny_grounder, ros_context):
     """Return make(grounder=..., **parameters) -> (node, probe); destroys both afterwards."""
-    made = []
+    nodes = NodesUnderTest(GroundingNode)
 
     def make(grounder=tiny_grounder, **parameters):
         monkeypatch.setattr(node_module, 'load_default_grounder',
                             lambda *args, **kwargs: (grounder, [STARTUP_WARNING]))
-        overrides = [Parameter(name, value=value) for name, value in parameters.items()]
-        node = GroundingNode(parameter_overrides=overrides)
-        made.append((node, Probe([node])))
-        return made[-1]
+        return nodes.start(**parameters)
 
     yield make
-    for node, probe in made:
-        probe.close()
-        node.destroy_node()
+    nodes.close()
 
 
 def test_frame_in_heatmap_and_peaks_out_with_the_input_header(make_node, scene, monkeypatch):

@@ -1,10 +1,9 @@
 """The node's `backend` on real rclpy: OpenVINO gives torch's heat map; bad precisions fail."""
-from node_harness import header, image_message, Probe, warnings_of
+from node_harness import header, image_message, NodesUnderTest, warnings_of
 import numpy as np
 import pytest
 import rclpy
 from rclpy.lifecycle import TransitionCallbackReturn
-from rclpy.parameter import Parameter
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
@@ -28,19 +27,10 @@ def checkpoint(tmp_path):
 @pytest.fixture
 def start_node():
     """Return start(**parameters) -> (node, probe) on a fresh context; cleaned up afterwards."""
-    made = []
     rclpy.init()
-
-    def start(**parameters):
-        overrides = [Parameter(name, value=value) for name, value in parameters.items()]
-        node = GroundingNode(parameter_overrides=overrides)
-        made.append((node, Probe([node])))
-        return made[-1]
-
-    yield start
-    for node, probe in made:
-        probe.close()
-        node.destroy_node()
+    nodes = NodesUnderTest(GroundingNode)
+    yield nodes.start
+    nodes.close()
     rclpy.try_shutdown()
 
 
