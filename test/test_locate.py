@@ -205,3 +205,17 @@ def test_the_ground_command_shows_the_method(tiny_file, tmp_path, capsys):
                  '--action', 'hold', '--out', str(tmp_path / 'out'), '--device', 'cpu']) == 0
     assert 'model: locate, 36 affordances' in capsys.readouterr().out
     assert (tmp_path / 'out' / 'scene_hold.npy').is_file()
+
+
+def test_the_convert_command_writes_our_format_with_the_same_maps(tiny_file, tmp_path,
+                                                                  capsys, images):
+    net, path = tiny_file
+    out = tmp_path / 'locate_seen.safetensors'
+    assert main(['convert', '--checkpoint', str(path), '--out', str(out)]) == 0
+    assert 'method locate, Seen, 36 affordances' in capsys.readouterr().out
+    model, metadata = load_checkpoint(out)
+    assert metadata.method == 'locate' and metadata.description.endswith('locate_seen.pth')
+    with torch.no_grad():
+        assert max_relative(model(images), net.ego_pred(images)) < RAW_TOLERANCE
+    assert main(['convert', '--checkpoint', str(path), '--out', str(tmp_path / 'x.pth')]) == 2
+    assert '--out must name a .safetensors file' in capsys.readouterr().err
