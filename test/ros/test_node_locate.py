@@ -1,5 +1,5 @@
 """The node's `checkpoint` parameter with a file in LOCATE's layout, on real rclpy."""
-from node_harness import header, image_message, NodesUnderTest, warnings_of
+from node_harness import header, image_message, NodesUnderTest
 import numpy as np
 import pytest
 import rclpy
@@ -9,9 +9,6 @@ import locate_reference
 from locate_reference import save_locate_file, TINY
 from looptrans_ros.image_codec import decode_image, fields_of
 from looptrans_ros.node import GroundingNode
-
-INFO = 20
-"""rcl_interfaces/msg/Log level of info records."""
 
 
 @pytest.fixture
@@ -24,21 +21,18 @@ def start_node():
     rclpy.try_shutdown()
 
 
-def test_a_locate_checkpoint_runs_in_the_node_as_locate(start_node, tmp_path, scene):
+def test_a_locate_checkpoint_runs_in_the_node_as_locate(start_node, tmp_path, scene, capfd):
     path = tmp_path / 'best_model_unseen.pth'
     net = save_locate_file(path, len(locate_reference.UNSEEN), 3, **TINY)
     node, probe = start_node(checkpoint=str(path), device='cpu', action='cut_with',
                              autostart=False)
-    rosout = probe.outputs(node, 'rosout')['rosout']
     out = probe.outputs(node, 'heatmap')
+    capfd.readouterr()
     assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    # The node's console log (rcutils writes it to stderr at once): a /rosout subscription
+    # missed this record once in a full run on a loaded machine.
+    assert 'configured: 25 actions of method locate on cpu' in capfd.readouterr().err
     assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
-    probe.spin_until(lambda: any('actions of method locate' in text
-                                 for text in warnings_of(node, rosout, level=INFO)),
-                     'the method in the configured line')
-    configured = next(text for text in warnings_of(node, rosout, level=INFO)
-                      if text.startswith('configured:'))
-    assert configured.startswith('configured: 25 actions of method locate')
     rgb = scene[..., ::-1].copy()
     probe.publish('/image', image_message(rgb, 'rgb8', header(4)))
     probe.spin_until(lambda: out['heatmap'], 'a heat map')
