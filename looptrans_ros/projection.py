@@ -69,3 +69,15 @@ def peak_positions(peaks: Sequence[Peak], depth_m: np.ndarray, intrinsics: Intri
         positions.append(None if depth is None else back_project(peak.u, peak.v, depth,
                                                                  intrinsics))
     return positions
+
+
+def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Return (N, 3) points put through a 4 x 4 homogeneous transform (target <- source).
+
+    The node looks the transform up in tf2 at the image's stamp; this only applies it.
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.shape != (4, 4):
+        raise ValueError(f'a transform is a 4 x 4 homogeneous matrix, got shape {matrix.shape}')
+    return points @ matrix[:3, :3].T + matrix[:3, 3]

@@ -4,7 +4,8 @@ import pytest
 
 from looptrans_core.peaks import Peak
 from looptrans_ros.depth_sync import depth_in_metres
-from looptrans_ros.projection import back_project, Intrinsics, median_depth, peak_positions
+from looptrans_ros.projection import back_project, Intrinsics, median_depth, peak_positions, \
+    transform_points
 
 K = [500.0, 0.0, 320.0, 0.0, 400.0, 240.0, 0.0, 0.0, 1.0]
 
@@ -42,3 +43,15 @@ def test_depth_units():
     assert depth_in_metres(millimetres, '16UC1', 0.001).tolist() == [[1.0, 0.0]]
     with pytest.raises(ValueError, match='not a depth encoding'):
         depth_in_metres(millimetres, 'bgr8', 0.001)
+
+
+def test_transform_points_by_hand():
+    # A quarter turn about z, then 1 m along x: (1, 0, 0) -> (0, 1, 0) -> (1, 1, 0).
+    matrix = np.array([[0.0, -1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    points = np.array([[1.0, 0, 0], [0, 0, 2]])
+    moved = transform_points(points, matrix)
+    np.testing.assert_allclose(moved, [[1, 1, 0], [1, 0, 2]])
+    assert points.tolist() == [[1.0, 0, 0], [0, 0, 2]]
+    assert transform_points(np.zeros((0, 3)), matrix).shape == (0, 3)
+    with pytest.raises(ValueError, match='4 x 4'):
+        transform_points(points, matrix[:3])
