@@ -27,6 +27,11 @@ ARGUMENTS = [
     ('threads', '', f'CPU inference threads; {GIVEN_ONLY}'),
     ('use_depth', '', f'true: synchronise depth + camera_info, publish 3D peaks; {GIVEN_ONLY}'),
     ('autostart', '', f'false: a managed node, driven by ros2 lifecycle; {GIVEN_ONLY}'),
+    ('target_frame', '', f'tf2 frame of the 3D outputs, e.g. base_link; {GIVEN_ONLY}'),
+    ('transform_timeout_s', '', f'longest wait for that transform, s; {GIVEN_ONLY}'),
+    ('cloud_threshold', '', f'lowest heat of a ~/cloud pixel; {GIVEN_ONLY}'),
+    ('cloud_stride', '', f'every n-th pixel into ~/cloud; {GIVEN_ONLY}'),
+    ('stream', '', f'false: ground only ~/ground action goals; {GIVEN_ONLY}'),
     ('params_file', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
                                           'grounding.yaml']), 'node parameter YAML'),
     ('namespace', '', 'namespace of the grounding node (and of its set_affordance service)'),
@@ -35,10 +40,20 @@ ARGUMENTS = [
     ('use_rviz', 'true', 'start RViz with config/looptrans.rviz'),
     ('use_sim_camera', 'false', 'start synthetic_camera and ground its frames'),
 ]
+
+
+def as_bool(text: str) -> bool:
+    """Read a launch argument's text as a bool parameter: 'true' (any case) or not."""
+    return text.lower() == 'true'
+
+
 PARAMETER_ARGUMENTS = {'checkpoint': str, 'action': str, 'device': str, 'backend': str,
                        'precision': str, 'calibration': str, 'threads': int,
-                       'use_depth': lambda text: text.lower() == 'true',
-                       'autostart': lambda text: text.lower() == 'true'}
+                       'use_depth': as_bool,
+                       'autostart': as_bool,
+                       'target_frame': str, 'transform_timeout_s': float,
+                       'cloud_threshold': float, 'cloud_stride': int,
+                       'stream': as_bool}
 """Launch arguments that set node parameters, and how their text becomes the value."""
 
 
