@@ -3,28 +3,38 @@
 The rule, in depth pixels of a (2 * radius + 1)^2 window around the peak:
 1. the peak's position is its back-projected point (projection.peak_positions' rule); no
    position, no approach;
-2. the window's valid depths (finite, > 0) within APPROACH_DEPTH_GATE of the peak's depth are
-   back-projected (the gate keeps a background seen past an object's edge out of the fit);
-3. a least-squares plane through them (SVD of the centred points) gives the normal, turned to
-   point away from the camera: the direction a gripper moves to touch the surface;
-4. the fit is not well posed, and no approach is given, when fewer than MIN_APPROACH_POINTS
-   points remain, when they lie near a line (second singular value below MIN_PLANE_SPREAD of
-   the first), when the plane is seen edge-on (|cos| of normal and viewing ray below
-   MIN_VIEW_COSINE), or when the image's u direction is almost along the normal (its
-   projection onto the plane shorter than MIN_U_PROJECTION).
+2. the valid depths (finite, > 0) of the window are back-projected;
+3. a least-squares plane (SVD of the centred points) through those of the peak's own 5 x 5
+   core (projection.DEPTH_WINDOW_RADIUS) seeds the fit; twice, the window's points within
+   APPROACH_INLIER_TOLERANCE of the peak's depth from the plane are kept and the plane is
+   fitted again to them. So a second surface in the window (a background seen past an
+   object's edge) is left out, as long as the core is on the peak's surface; where two
+   surfaces meet in a crease, the other's points within the tolerance stay in (a peak 3
+   pixels from the crease of a board standing on a table has its face's normal within 5 deg,
+   test/node_logic/test_synthetic_depth.py);
+4. the normal is turned to point away from the camera: the direction a gripper moves to touch
+   the surface; the x axis is the image's u direction projected onto the plane;
+5. the fit is not well posed, and no approach is given, when fewer than MIN_CORE_POINTS
+   (seed) or MIN_APPROACH_POINTS (fit) points are left, when they lie near a line (second
+   singular value below MIN_PLANE_SPREAD of the first), when the plane is seen edge-on (|cos|
+   of normal and viewing ray below MIN_VIEW_COSINE), or when the image's u direction is almost
+   along the normal (its projection onto the plane shorter than MIN_U_PROJECTION).
 """
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
 
-from looptrans_ros.projection import back_project, Intrinsics, median_depth
+from looptrans_ros.projection import back_project, DEPTH_WINDOW_RADIUS, Intrinsics, \
+    median_depth
 from looptrans_ros.rotations import homogeneous, Quaternion, quaternion_from_matrix
 
 APPROACH_WINDOW_RADIUS = 7
 """Half-size, in depth pixels, of the window whose points are fitted (15 x 15 pixels)."""
-APPROACH_DEPTH_GATE = 0.05
-"""Points are fitted only if their depth is within this fraction of the peak's depth."""
+APPROACH_INLIER_TOLERANCE = 0.005
+"""Points farther from the plane than this fraction of the peak's depth are left out."""
+INLIER_ROUNDS = 2
+MIN_CORE_POINTS = 6
 MIN_APPROACH_POINTS = 12
 MIN_PLANE_SPREAD = 0.2
 MIN_VIEW_COSINE = 0.1
@@ -89,14 +99,20 @@ def fit_approach(depth_m: np.ndarray, u: float, v: float, intrinsics: Intrinsics
         image_size: (height, width) of the colour image.
         radius: half-size of the fitted window, in depth pixels.
     """
-    scale_v = depth_m.shape[0] / image_size[0]
-    scale_u = depth_m.shape[1] / image_size[1]
-    depth = median_depth(depth_m, u * scale_u, v * scale_v)
+    scales = (depth_m.shape[1] / image_size[1], depth_m.shape[0] / image_size[0])
+    depth = median_depth(depth_m, u * scales[0], v * scales[1])
     if depth is None:
         return None
-    points = window_points(depth_m, u * scale_u, v * scale_v, radius, depth,
-                           (scale_u, scale_v), intrinsics)
-    normal = plane_normal(points)
+    points, ring = window_points(depth_m, u * scales[0], v * scales[1], radius, scales,
+                                 intrinsics)
+    plane = fit_plane(points[ring <= DEPTH_WINDOW_RADIUS], MIN_CORE_POINTS)
+    for _ in range(INLIER_ROUNDS):
+        if plane is None:
+            return None
+        centroid, normal = plane
+        near = np.abs((points - centroid) @ normal) <= APPROACH_INLIER_TOLERANCE * depth
+        plane = fit_plane(points[near], MIN_APPROACH_POINTS)
+    normal = facing_away(*plane) if plane is not None else None
     if normal is None:
         return None
     x_axis = U_DIRECTION - (U_DIRECTION @ normal) * normal
@@ -106,34 +122,41 @@ def fit_approach(depth_m: np.ndarray, u: float, v: float, intrinsics: Intrinsics
     return Approach(np.array(back_project(u, v, depth, intrinsics)), normal, x_axis / length)
 
 
-def window_points(depth_m: np.ndarray, col: float, row: float, radius: int, depth: float,
-                  scales: Tuple[float, float], intrinsics: Intrinsics) -> np.ndarray:
-    """Return the (N, 3) back-projected points of the window's depths gated around `depth`."""
+def window_points(depth_m: np.ndarray, col: float, row: float, radius: int,
+                  scales: Tuple[float, float], intrinsics: Intrinsics
+                  ) -> Tuple[np.ndarray, np.ndarray]:
+    """Return the window's valid depths back-projected, (N, 3), and each one's ring.
+
+    The ring is the Chebyshev distance, in depth pixels, from the window's centre.
+    """
     height, width = depth_m.shape
     col, row = int(round(col)), int(round(row))
     rows = np.arange(max(0, row - radius), min(height, row + radius + 1))
     cols = np.arange(max(0, col - radius), min(width, col + radius + 1))
     window = depth_m[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    keep = np.isfinite(window) & (window > 0)
-    keep[keep] = np.abs(window[keep] - depth) <= APPROACH_DEPTH_GATE * depth
-    at_rows, at_cols = np.nonzero(keep)
+    at_rows, at_cols = np.nonzero(np.isfinite(window) & (window > 0))
     x, y, z = back_project(cols[at_cols] / scales[0], rows[at_rows] / scales[1],
-                           window[keep].astype(np.float64), intrinsics)
-    return np.column_stack([x, y, z])
+                           window[at_rows, at_cols].astype(np.float64), intrinsics)
+    ring = np.maximum(np.abs(rows[at_rows] - row), np.abs(cols[at_cols] - col))
+    return np.column_stack([x, y, z]), ring
 
 
-def plane_normal(points: np.ndarray) -> Optional[np.ndarray]:
-    """Return the unit normal, away from the camera, of a plane fitted to (N, 3) points.
+def fit_plane(points: np.ndarray, min_points: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """Return the centroid and unit normal of the least-squares plane of (N, 3) points.
 
-    None when the fit is not well posed (rule 4 of the module's docstring).
+    None when fewer than `min_points` are given or they lie near a line (module rule 5).
     """
-    if len(points) < MIN_APPROACH_POINTS:
+    if len(points) < min_points:
         return None
     centroid = points.mean(axis=0)
     _, spread, axes = np.linalg.svd(points - centroid, full_matrices=False)
     if spread[1] < MIN_PLANE_SPREAD * spread[0]:
         return None
-    normal = axes[2]
+    return centroid, axes[2]
+
+
+def facing_away(centroid: np.ndarray, normal: np.ndarray) -> Optional[np.ndarray]:
+    """Return `normal` turned away from the camera; None when the plane is seen edge-on."""
     cosine = normal @ centroid / np.linalg.norm(centroid)
     if abs(cosine) < MIN_VIEW_COSINE:
         return None

@@ -85,6 +85,17 @@ def test_background_past_an_object_edge_is_left_out_of_the_fit():
     np.testing.assert_allclose(approach.z_axis, normal, atol=1e-6)
 
 
+def test_a_second_surface_a_little_behind_is_left_out_of_the_fit():
+    # A face 2 cm in front of a differently tilted one, 4 pixels right of the peak: within any
+    # depth gate, but not on the peak's plane.
+    face, behind = tilted(30, 90), tilted(20, 300)
+    depth = plane_depth(face, 0.8)
+    depth[:, 164:] = plane_depth(behind, 0.8)[:, 164:]
+    depth[:, 164:] += 0.02 - depth[120, 164] + plane_depth(face, 0.8)[120, 164]
+    approach = fit_approach(depth, 160.0, 120.0, INTRINSICS, SIZE)
+    np.testing.assert_allclose(approach.z_axis, face, atol=1e-6)
+
+
 def test_no_approach_without_depth_or_with_too_few_points():
     depth = np.zeros(SIZE)
     assert fit_approach(depth, 100.0, 100.0, INTRINSICS, SIZE) is None
