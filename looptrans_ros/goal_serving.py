@@ -41,7 +41,18 @@ class GoalServer:
         self.queue = GoalQueue()
 
     def put(self, goal: Goal) -> None:
-        """Queue `goal`; one without an image reports that it waits for a frame."""
+        """Queue `goal`, or end it at once when its actions or depth are refused.
+
+        One without an image reports that it waits for a frame.
+        """
+        try:
+            self.actions(goal, self.pipeline.settings)
+            if (goal.depth is None) != (goal.camera_info is None):
+                raise GoalError('a goal gives depth and camera_info together, or neither; '
+                                'accepted: both (aligned to the image) or both left empty')
+        except GoalError as error:
+            goal.finish(GoalOutcome(ABORTED, str(error)))
+            return
         if goal.image is None:
             goal.feedback(WAITING)
         self.queue.put(goal)
@@ -139,8 +150,6 @@ class GoalServer:
 
     def frame(self, goal: Goal, item: Optional[Submitted], settings: Settings) -> Frame:
         """Decode the goal's image (or the camera frame), with the goal's depth or the frame's."""
-        if (goal.depth is None) != (goal.camera_info is None):
-            raise GoalError('a goal gives depth and camera_info together, or neither')
         image = goal.image if item is None else item.image
         depth, info = ((goal.depth, goal.camera_info) if goal.depth is not None or item is None
                        else (item.depth, item.camera_info))

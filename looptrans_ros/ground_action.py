@@ -37,9 +37,14 @@ class GroundActionServer:
     async def execute(self, goal_handle) -> Ground.Result:
         """Queue the goal for the worker, await its outcome, end the goal with it."""
         request = goal_handle.request
-        outcome_future = Future(executor=self.node.executor)
-        # A done callback makes set_result (on the worker thread) wake the executor.
-        outcome_future.add_done_callback(lambda _: None)
+        outcome_future = Future()
+        # The worker's trigger wakes the executor, which then resumes this coroutine.
+        wake = self.node.create_guard_condition(lambda: None)
+
+        def finish(outcome: GoalOutcome) -> None:
+            outcome_future.set_result(outcome)
+            wake.trigger()
+
         self.pipeline.submit_goal(Goal(
             actions=tuple(request.actions), image=given(request.image),
             depth=given(request.depth), camera_info=given_info(request.camera_info),
@@ -48,8 +53,9 @@ class GroundActionServer:
             target_frame=request.target_frame, timeout_s=float(request.timeout_s),
             feedback=lambda stage: goal_handle.publish_feedback(Ground.Feedback(stage=stage)),
             cancelled=lambda: goal_handle.is_cancel_requested,
-            finish=outcome_future.set_result))
+            finish=finish))
         outcome: GoalOutcome = await outcome_future
+        self.node.destroy_guard_condition(wake)
         if outcome.status == SUCCEEDED:
             goal_handle.succeed()
         elif outcome.status == CANCELED:

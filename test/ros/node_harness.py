@@ -11,10 +11,12 @@ import unittest
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+from looptrans_interfaces.action import Ground
 from looptrans_interfaces.msg import AffordancePeaks
 import numpy as np
 from rcl_interfaces.msg import Log
 import rclpy
+from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -88,6 +90,7 @@ class Probe:
         for node in [*nodes, self.node]:
             self.executor.add_node(node)
         self._publishers = {}
+        self._clients = {}
 
     def subscribe(self, msg_type, topic: str, qos=10) -> list:
         """Subscribe to `topic`; return the list its messages are appended to.
@@ -128,6 +131,26 @@ class Probe:
         self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S)
         assert future.done(), f'no response from {srv_name} within {WAIT_S} s'
         return future.result()
+
+    def send_goal(self, action_name: str, goal, feedback: Optional[list] = None):
+        """Send a Ground goal; return its (accepted) goal handle. Feedback stages go to `feedback`.
+        """
+        if action_name not in self._clients:
+            self._clients[action_name] = ActionClient(self.node, Ground, action_name)
+        client = self._clients[action_name]
+        self.spin_until(client.server_is_ready, f'the {action_name} action server')
+        future = client.send_goal_async(goal, feedback_callback=None if feedback is None else (
+            lambda message: feedback.append(message.feedback.stage)))
+        self.spin_until(future.done, f'{action_name} to answer the goal')
+        handle = future.result()
+        assert handle.accepted, f'{action_name} rejected the goal'
+        return handle
+
+    def result(self, handle):
+        """Spin until the goal of `handle` ends; return (status, result)."""
+        future = handle.get_result_async()
+        self.spin_until(future.done, 'the goal to end')
+        return future.result().status, future.result().result
 
     def spin_until(self, condition: Callable[[], bool], what: str = 'the condition') -> None:
         """Spin the nodes until `condition()` holds; fail after WAIT_S seconds."""

@@ -53,6 +53,10 @@ def transform(stamp: Header, parent: str, child: str, translation, quaternion) -
     return message
 
 
+def values_of(diagnostics: DiagnosticArray) -> dict:
+    return {value.key: value.value for value in diagnostics.status[0].values}
+
+
 def angle_deg(a, b) -> float:
     cosine = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
     return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
@@ -168,7 +172,7 @@ def test_without_a_transform_2d_goes_on_tf_failed_counts_one_warning_a_second(ti
     failed = node.pipeline.counts().tf_failed
     assert failed == len(out['peaks'])
     probe.spin_until(lambda: diagnostics and any(
-        dict((v.key, v.value) for v in d.status[0].values).get('tf_failed') == str(failed)
+        values_of(d).get('tf_failed') == str(failed)
         for d in diagnostics), 'tf_failed on /diagnostics')
     warned = [w for w in warnings_of(node, out['rosout'])
               if "no transform from 'camera_optical' to 'nowhere' at the image stamp 50." in w]
@@ -184,7 +188,7 @@ def test_colour_without_depth_is_counted_and_warned_naming_the_topics(tiny_node)
         probe.publish('/image', image_message(scene, 'bgr8', header(60 + index)))
         probe.spin_for(0.1)
     probe.spin_until(lambda: any(
-        dict((v.key, v.value) for v in d.status[0].values)['frames_waiting_for_depth'] == '5'
+        values_of(d)['frames_waiting_for_depth'] == '5'
         for d in diagnostics), 'frames_waiting_for_depth 5 on /diagnostics')
     warned = [w for w in warnings_of(node, out['rosout']) if 'colour frame(s) on /image waited '
               'over 1 s for a depth image on /depth and a camera_info on /camera_info' in w]
