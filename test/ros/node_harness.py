@@ -133,8 +133,7 @@ class Probe:
         return future.result()
 
     def send_goal(self, action_name: str, goal, feedback: Optional[list] = None):
-        """Send a Ground goal; return its (accepted) goal handle. Feedback stages go to `feedback`.
-        """
+        """Send a Ground goal; return its accepted handle; feedback stages go to `feedback`."""
         if action_name not in self._clients:
             self._clients[action_name] = ActionClient(self.node, Ground, action_name)
         client = self._clients[action_name]
