@@ -1,67 +1,18 @@
-"""Frames, depth and intrinsics for the synthetic camera, from the training data generator."""
-from dataclasses import dataclass
+"""Frames, depth and intrinsics for the synthetic camera, from the training data generator.
+
+The camera is at camera_pose.SIM_CAMERA_POSE (imported here too, for the tests).
+"""
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from looptrans_core import random_scene
+from looptrans_ros.camera_pose import SIM_CAMERA_POSE
 from looptrans_ros.projection import Intrinsics
-from looptrans_ros.rotations import homogeneous, matrix_from_quaternion, Quaternion, \
-    quaternion_from_matrix
 from looptrans_ros.tabletop import TabletopGeometry
 
 FOCAL_PX = 525.0
 """Focal length of the simulated pinhole camera (a Kinect-like 640 x 480 camera)."""
-
-
-@dataclass(frozen=True)
-class CameraPose:
-    """A camera's optical frame (x right, y down, z ahead) in its parent frame.
-
-    Attributes:
-        parent_frame: e.g. base_link.
-        child_frame: the optical frame the images are stamped with.
-        translation: (x, y, z) metres of the camera in the parent frame.
-        quaternion: (x, y, z, w) of the rotation parent <- optical.
-    """
-
-    parent_frame: str
-    child_frame: str
-    translation: Tuple[float, float, float]
-    quaternion: Quaternion
-
-    @classmethod
-    def looking_down(cls, parent_frame: str, child_frame: str, height_m: float,
-                     pitch_deg: float) -> 'CameraPose':
-        """Return a camera `height_m` above the parent's origin, looking down along its +x axis.
-
-        The optical axis is `pitch_deg` below the horizontal, with no roll: image right is the
-        parent's -y axis.
-        """
-        pitch = np.radians(pitch_deg)
-        ahead = [np.cos(pitch), 0.0, -np.sin(pitch)]
-        right = [0.0, -1.0, 0.0]
-        down = np.cross(ahead, right)
-        rotation = np.column_stack([right, down, ahead])
-        return cls(parent_frame, child_frame, (0.0, 0.0, float(height_m)),
-                   quaternion_from_matrix(rotation))
-
-    def matrix(self) -> np.ndarray:
-        """Return the 4 x 4 transform parent <- optical."""
-        return homogeneous(matrix_from_quaternion(self.quaternion), self.translation)
-
-    def static_transform_arguments(self) -> List[str]:
-        """Return the command line of tf2_ros static_transform_publisher for this pose."""
-        names = ['--x', '--y', '--z', '--qx', '--qy', '--qz', '--qw']
-        values = [*self.translation, *self.quaternion]
-        return [text for name, value in zip(names, values) for text in (name, repr(value))] + [
-            '--frame-id', self.parent_frame, '--child-frame-id', self.child_frame]
-
-
-SIM_CAMERA_POSE = CameraPose.looking_down('base_link', 'camera_optical_frame', height_m=0.75,
-                                          pitch_deg=50.0)
-"""Where the synthetic camera is: 0.75 m above base_link's origin on the table (the plane
-z = 0), looking along base_link's +x axis, 50 degrees down; the launch file publishes it."""
 
 
 class SceneSource:
