@@ -6,11 +6,15 @@ from node_harness import (camera_info, header, image_message, NodesUnderTest, pr
 import numpy as np
 import pytest
 import rclpy
+from rclpy.serialization import deserialize_message, serialize_message
+from rosbags.rosbag2 import Reader, Writer
+from rosbags.typesys import get_typestore, Stores
 from sensor_msgs.msg import CameraInfo, PointCloud2
 from sensor_msgs_py.point_cloud2 import read_points_numpy
 from std_msgs.msg import Header
 from tf2_ros import StaticTransformBroadcaster, TransformBroadcaster
 
+from looptrans_ros import bag_grounding
 from looptrans_ros import node as node_module
 from looptrans_ros.node import GroundingNode
 from looptrans_ros.projection import back_project, Intrinsics, transform_points
@@ -38,9 +42,10 @@ def nodes(ros_context):
 
 @pytest.fixture
 def tiny_node(nodes, monkeypatch, tiny_grounder):
-    """Return start(**parameters) of a node on the tiny random model."""
-    monkeypatch.setattr(node_module, 'load_default_grounder',
-                        lambda *args, **kwargs: (tiny_grounder, []))
+    """Return start(**parameters) of a node on the tiny random model (the bag tool's too)."""
+    for module in (node_module, bag_grounding):
+        monkeypatch.setattr(module, 'load_default_grounder',
+                            lambda *args, **kwargs: (tiny_grounder, []))
     return nodes.start
 
 
@@ -128,13 +133,46 @@ def on_one_face(geometry, u: float, v: float, radius: int = 8) -> bool:
     return bool(window.all() or not window.any())
 
 
-def flat_depth_frame(probe, stamp: Header) -> None:
-    """Publish camera_info, a flat 2 m depth and a frame, all stamped `stamp`."""
+def flat_depth_messages(stamp: Header) -> list:
+    """(topic, message) of camera_info, a flat 2 m depth and a frame, all stamped `stamp`."""
     scene = np.full((48, 64, 3), 40, np.uint8)
     scene[10:30, 20:44] = (30, 160, 230)
-    probe.publish('/camera_info', camera_info(stamp, K))
-    probe.publish('/depth', image_message(np.full((48, 64), 2000, np.uint16), '16UC1', stamp))
-    probe.publish('/image', image_message(scene, 'bgr8', stamp))
+    return [('/camera_info', camera_info(stamp, K)),
+            ('/depth', image_message(np.full((48, 64), 2000, np.uint16), '16UC1', stamp)),
+            ('/image', image_message(scene, 'bgr8', stamp))]
+
+
+def flat_depth_frame(probe, stamp: Header) -> None:
+    """Publish camera_info, a flat 2 m depth and a frame, all stamped `stamp`."""
+    for topic, message in flat_depth_messages(stamp):
+        probe.publish(topic, message)
+
+
+def test_the_bag_tool_gives_the_nodes_cloud_and_poses(tiny_node, tmp_path):
+    node, probe = tiny_node(use_depth=True)
+    clouds = probe.subscribe(PointCloud2, private_topic(node, 'cloud'))
+    poses = probe.subscribe(PoseArray, private_topic(node, 'poses'))
+    messages = flat_depth_messages(header(70))
+    for topic, message in messages:
+        probe.publish(topic, message)
+    probe.spin_until(lambda: clouds and poses, "the node's cloud and poses")
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(tmp_path / 'in', version=9) as writer:  # the bytes the node got, as recorded
+        for topic, message in messages:
+            msgtype = f'sensor_msgs/msg/{type(message).__name__}'
+            connection = writer.add_connection(topic, msgtype, typestore=store)
+            writer.write(connection, 70 * 10**9, serialize_message(message))
+    assert bag_grounding.main(['--input', str(tmp_path / 'in'), '--output', str(tmp_path / 'out'),
+                               '--topic', '/image', '--action', 'hold', '--depth-topic',
+                               '/depth', '--camera-info-topic', '/camera_info']) == 0
+    with Reader(tmp_path / 'out') as reader:
+        written = {c.topic: deserialize_message(raw, {'/looptrans/cloud': PointCloud2,
+                                                      '/looptrans/poses': PoseArray}[c.topic])
+                   for c, _, raw in reader.messages() if c.topic.startswith('/looptrans/')
+                   and c.topic.rsplit('/', 1)[1] in ('cloud', 'poses')}
+    assert written['/looptrans/cloud'].header.frame_id == 'camera_optical'
+    assert bytes(written['/looptrans/cloud'].data) == bytes(clouds[0].data)
+    assert len(clouds[0].data) > 0 and written['/looptrans/poses'] == poses[0]
 
 
 def test_points_use_the_transform_at_the_image_stamp_not_the_latest(tiny_node):
