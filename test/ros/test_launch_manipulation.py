@@ -101,7 +101,7 @@ class TestManipulationAsTheReadmeSays(ProbeTestCase):
 
 
 def replayed_geometry(pixels: np.ndarray):
-    """The ground truth of the camera's scene whose image is `pixels` (seed 0, in order)."""
+    """Return the ground truth of the camera's scene whose image is `pixels` (seed 0, in order)."""
     source = SceneSource(SIZE, seed=0, frames_per_scene=1)
     for _ in range(SCENES):
         if np.array_equal(source.next_frame(), pixels):
