@@ -27,11 +27,14 @@ def heat_cloud(heat: np.ndarray, depth_m: np.ndarray, intrinsics: Intrinsics,
     depth_rows = np.rint(rows * (depth_m.shape[0] / height)).astype(np.intp)
     depth_cols = np.rint(cols * (depth_m.shape[1] / width)).astype(np.intp)
     inside = ((depth_rows < depth_m.shape[0])[:, None] & (depth_cols < depth_m.shape[1])[None])
-    depth = depth_m[np.minimum(depth_rows, depth_m.shape[0] - 1)[:, None],
-                    np.minimum(depth_cols, depth_m.shape[1] - 1)[None]]
+    depth = depth_m.take(np.minimum(depth_rows, depth_m.shape[0] - 1), axis=0).take(
+        np.minimum(depth_cols, depth_m.shape[1] - 1), axis=1)
     sampled = heat[::stride, ::stride]
     keep = inside & (sampled >= threshold) & np.isfinite(depth) & (depth > 0)
-    at_rows, at_cols = np.nonzero(keep)
-    x, y, z = back_project(cols[at_cols], rows[at_rows], depth[keep].astype(np.float64),
-                           intrinsics)
-    return np.column_stack([x, y, z, sampled[keep]]).astype(np.float32)
+    # The whole sampled grid is back-projected, then masked: faster than picking the kept
+    # pixels' coordinates first with np.nonzero.
+    x, y, z = back_project(cols[None].astype(np.float32), rows[:, None].astype(np.float32),
+                           depth, intrinsics)
+    cloud = np.empty((int(keep.sum()), 4), np.float32)
+    cloud[:, 0], cloud[:, 1], cloud[:, 2], cloud[:, 3] = x[keep], y[keep], z[keep], sampled[keep]
+    return cloud

@@ -75,9 +75,11 @@ def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Return (N, 3) points put through a 4 x 4 homogeneous transform (target <- source).
 
     The node looks the transform up in tf2 at the image's stamp; this only applies it.
+    float32 points stay float32 (a cloud), others become float64.
     """
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    matrix = np.asarray(matrix, dtype=np.float64)
+    points = np.asarray(points)
+    points = points.reshape(-1, 3).astype(np.result_type(points, np.float32), copy=False)
+    matrix = np.asarray(matrix, dtype=points.dtype)
     if matrix.shape != (4, 4):
         raise ValueError(f'a transform is a 4 x 4 homogeneous matrix, got shape {matrix.shape}')
     return points @ matrix[:3, :3].T + matrix[:3, 3]
