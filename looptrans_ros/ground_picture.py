@@ -132,8 +132,8 @@ def draw(path: str, image: np.ndarray, heatmap: np.ndarray, pixels: Sequence[Tup
     figure.colorbar(points, ax=space, shrink=0.6, label='heat')
     space.set_title(f'~/cloud and approach poses in {SIM_CAMERA_POSE.parent_frame}')
     figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.tight_layout(rect=(0.0, 0.03, 1.0, 0.95))
+    figure.savefig(path, dpi=90)
     plt.close(figure)
 
 
