@@ -147,8 +147,8 @@ def depth_message(sec: int, metres: float = 1.5):
 
 def info_message(sec: int):
     info = STORE.types['sensor_msgs/msg/CameraInfo']
-    roi = STORE.types['sensor_msgs/msg/RegionOfInterest'](x_offset=0, y_offset=0, height=0,
-                                                           width=0, do_rectify=False)
+    roi_type = STORE.types['sensor_msgs/msg/RegionOfInterest']
+    roi = roi_type(x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
     return info(header=header(sec), height=48, width=64, distortion_model='plumb_bob',
                 d=np.zeros(5), k=np.array(K), r=np.eye(3).ravel(), p=np.zeros(12),
                 binning_x=0, binning_y=0, roi=roi)
