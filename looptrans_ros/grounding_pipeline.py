@@ -108,8 +108,8 @@ class GroundingPipeline:
         while not self._slots.closed:
             if self._goals.serve_queued():
                 continue
-            stream = self.settings.stream
-            self._limiter.max_rate_hz = self.settings.max_rate_hz if stream else 0.0
+            settings = self.settings
+            self._limiter.max_rate_hz = settings.max_rate_hz if settings.stream else 0.0
             delay = self._limiter.delay()
             if delay > 0:
                 time.sleep(min(delay, POLL_S))
@@ -117,7 +117,7 @@ class GroundingPipeline:
             items = self._slots.take_all(timeout=POLL_S)
             if items:
                 self._goals.serve_waiting(items)
-            if items and stream:
+            if items and self.settings.stream:  # read again: it may have changed meanwhile
                 self._limiter.mark_start()
                 self._step(items)
 
