@@ -1,18 +1,26 @@
-"""What the 3D outputs cost per frame: the cloud and the approach normals, against grounding.
+"""What the 3D outputs cost per frame: the cloud and the approach normals, against a frame.
 
-`python -m bench.geometry_cost [--rounds N] [--threads N] [--json OUT]` grounds one action of
-synthetic 640 x 480 frames with the bundled demo model on the CPU (Grounder.ground: the frame's
-model time, heat map and peaks) and, in the same rounds of the same process, computes what the
-node adds with depth (spatial.spatial_outputs: peak positions, an approach fit per peak, the
-cloud at the default threshold and stride, all put through a transform) on the frame's own
-depth from the synthetic camera. Two heat maps: the action's own, and one hot everywhere (the
-largest cloud there can be). Prints medians, the ratios per round and the target (10 %).
+`python -m bench.geometry_cost [--rounds N] [--threads N] [--json OUT]` times, in the same
+rounds of one process, on synthetic 640 x 480 frames and their depth from the synthetic camera,
+one action (`hold`) with the bundled demo model on the CPU:
+
+- `frame`: Grounder.ground, the model's part of a frame (heat map and peaks);
+- `pipeline`: the node's worker on one frame with depth (GroundingPipeline.process: decode the
+  rgb8 and 16UC1 messages, ground, the 3D outputs in base_link; not the ROS messages built
+  from them);
+- `spatial`: the 3D outputs alone (spatial.spatial_outputs: peak positions, an approach fit per
+  peak, the cloud at the default threshold and stride, all put through the transform), on the
+  action's heat map and on one hot everywhere (`spatial_hot`: the largest cloud there can be).
+
+Prints medians, the ratios per round (`spatial` over `frame`, the strictest, and over
+`pipeline`) and the target: the 3D outputs within 10 % of a frame's time.
 """
 import argparse
 import json
 from pathlib import Path
 import statistics
 import sys
+from types import SimpleNamespace
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -23,8 +31,11 @@ from bench.report import write_json
 from bench.timing import stage_medians
 from looptrans_core import load_default_grounder
 from looptrans_ros.camera_pose import SIM_CAMERA_POSE
+from looptrans_ros.grounding_pipeline import GroundingPipeline
+from looptrans_ros.image_codec import encode_image
+from looptrans_ros.settings import Settings
 from looptrans_ros.spatial import spatial_outputs
-from looptrans_ros.synthetic_scenes import SceneSource
+from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
 
 SIZE = (480, 640)
 ACTION = 'hold'
@@ -34,10 +45,31 @@ TARGET = 0.10
 """The 3D outputs of a frame may cost at most this fraction of the frame's grounding time."""
 
 
-def one_round(grounder, source: SceneSource, repeats: int) -> Dict[str, float]:
-    """Median ms of grounding and of the 3D outputs (own map, hot map) on the next scene."""
+def message(pixels: np.ndarray, encoding: str) -> SimpleNamespace:
+    """Return an Image-like message of `pixels` from the synthetic camera."""
+    header = SimpleNamespace(stamp=SimpleNamespace(sec=1, nanosec=0),
+                             frame_id=SIM_CAMERA_POSE.child_frame)
+    return SimpleNamespace(header=header, **vars(encode_image(pixels, encoding)))
+
+
+def worker(grounder) -> GroundingPipeline:
+    """Return the node's pipeline grounding ACTION with depth into base_link (static tf2)."""
+    settings = Settings(action=ACTION, target_frame=SIM_CAMERA_POSE.parent_frame,
+                        cloud_threshold=CLOUD_RULE[0], cloud_stride=CLOUD_RULE[1])
+
+    def lookup(target: str, source: str, stamp, timeout_s: float) -> np.ndarray:
+        return SIM_CAMERA_POSE.matrix()
+
+    return GroundingPipeline(grounder, settings, lambda grounding: None, print, lookup=lookup)
+
+
+def one_round(grounder, pipeline: GroundingPipeline, source: SceneSource,
+              repeats: int) -> Dict[str, float]:
+    """Median ms of each stage on the next scene."""
     image = source.next_frame()
     depth_m = source.depth_mm().astype(np.float32) / 1000.0
+    messages = (message(image, 'rgb8'), message(source.depth_mm(), '16UC1'),
+                SimpleNamespace(k=camera_matrices(SIZE)['k']))
     result = grounder.ground(image, ACTION)[ACTION]
     hot = np.ones(SIZE, np.float32)
     matrix = SIM_CAMERA_POSE.matrix()
@@ -46,7 +78,12 @@ def one_round(grounder, source: SceneSource, repeats: int) -> Dict[str, float]:
         return spatial_outputs(heatmap, result.peaks, depth_m, source.intrinsics, CLOUD_RULE,
                                SIM_CAMERA_POSE.parent_frame, matrix)
 
+    def frame_with_depth():
+        grounding = pipeline.process(messages[0], depth=messages[1], camera_info=messages[2])
+        assert grounding.spatial[ACTION] is not None, 'the pipeline made no 3D outputs'
+
     times = stage_medians({'frame': lambda: grounder.ground(image, ACTION),
+                           'pipeline': frame_with_depth,
                            'spatial': lambda: spatial(result.heatmap),
                            'spatial_hot': lambda: spatial(hot)}, repeats)
     times['peaks'] = len(result.peaks)
@@ -60,18 +97,17 @@ def geometry_cost(rounds: int, repeats: int, threads: Optional[int]) -> Dict[str
     if threads:
         torch.set_num_threads(threads)
     grounder, _ = load_default_grounder('', 'cpu')
+    pipeline = worker(grounder)
     source = SceneSource(SIZE, seed=0, frames_per_scene=1)
-    one_round(grounder, source, 1)  # warm-up: torch's first calls, thread pools
-    per_round: List[Dict[str, float]] = [one_round(grounder, source, repeats)
+    one_round(grounder, pipeline, source, 1)  # warm-up: torch's first calls, thread pools
+    per_round: List[Dict[str, float]] = [one_round(grounder, pipeline, source, repeats)
                                          for _ in range(rounds)]
-    ratios = {name: [r[f'{name}_ms'] / r['frame_ms'] for r in per_round]
-              for name in ('spatial', 'spatial_hot')}
+    ratios = {f'{part}_over_{whole}': [r[f'{part}_ms'] / r[f'{whole}_ms'] for r in per_round]
+              for part in ('spatial', 'spatial_hot') for whole in ('frame', 'pipeline')}
     return {'machine': machine_facts(), 'action': ACTION, 'size': list(SIZE),
             'cloud_rule': list(CLOUD_RULE), 'rounds': per_round,
-            'ratios': {f'{name}_over_frame': {'per_round': values,
-                                              'median': statistics.median(values),
-                                              'max': max(values)}
-                       for name, values in ratios.items()},
+            'ratios': {name: {'per_round': values, 'median': statistics.median(values),
+                              'max': max(values)} for name, values in ratios.items()},
             'target': TARGET}
 
 

