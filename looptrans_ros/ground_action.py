@@ -7,7 +7,7 @@ the stream, /tf, the service and other goals meanwhile.
 from typing import Any, Optional
 
 from looptrans_interfaces.action import Ground
-from rclpy.action import ActionServer, CancelResponse
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.node import Node
 from rclpy.task import Future
 
@@ -27,12 +27,19 @@ def given_info(message: Any) -> Optional[Any]:
 
 
 class GroundActionServer:
-    """Serves `~/ground` on `node` with `pipeline` (a GroundingPipeline); destroy() ends it."""
+    """Serves `~/ground` on `node` with `pipeline` (a GroundingPipeline); destroy() ends it.
+
+    It lives from configure to cleanup, so goals still queued when the node is deactivated get
+    their aborted result; goals that come while the node is not active are rejected.
+    """
 
     def __init__(self, node: Node, pipeline: Any, builder: MessageBuilder) -> None:
         self.node, self.pipeline, self.builder = node, pipeline, builder
-        self.server = ActionServer(node, Ground, '~/ground', execute_callback=self.execute,
-                                   cancel_callback=lambda goal_handle: CancelResponse.ACCEPT)
+        self.server = ActionServer(
+            node, Ground, '~/ground', execute_callback=self.execute,
+            goal_callback=lambda goal: (GoalResponse.ACCEPT if pipeline.running
+                                        else GoalResponse.REJECT),
+            cancel_callback=lambda goal_handle: CancelResponse.ACCEPT)
 
     async def execute(self, goal_handle) -> Ground.Result:
         """Queue the goal for the worker, await its outcome, end the goal with it."""

@@ -74,6 +74,11 @@ class GroundingPipeline:
         return self._stats.snapshot(self._slots.received, self._slots.dropped)
 
     @property
+    def running(self) -> bool:
+        """Whether the worker runs (between start and stop)."""
+        return self._thread is not None
+
+    @property
     def device(self) -> str:
         """The device the model runs on."""
         return str(self.grounder.device)

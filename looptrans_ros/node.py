@@ -107,6 +107,7 @@ class GroundingNode(LifecycleNode):
                                           p['camera_names'] or [SINGLE_CAMERA], self.tf)
         self.service = self.create_service(SetAffordance, 'set_affordance',
                                            self._on_set_affordance)
+        self.ground_server = GroundActionServer(self, self.pipeline, self.builder)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.timer = self.create_timer(1.0, self._publish_diagnostics)
         self.get_logger().info(f'configured: {len(self.available)} actions on '
@@ -129,14 +130,12 @@ class GroundingNode(LifecycleNode):
         self.ensure_publishers(self.pipeline.settings, p)
         self.inputs = self.subscribe(p)
         self.pipeline.start()
-        self.ground_server = GroundActionServer(self, self.pipeline, self.builder)
         self.get_logger().info('grounding ' + ', '.join(
             repr(action) for action in self.pipeline.settings.grounded_actions))
         return SUCCESS
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop grounding, remove subscriptions and publishers, free accelerator memory."""
-        self.ground_server.destroy()
         self.pipeline.stop()
         for entity in self.inputs:
             self.destroy_subscription(getattr(entity, 'sub', entity))
@@ -149,6 +148,7 @@ class GroundingNode(LifecycleNode):
         """Drop the model, the service and the diagnostics."""
         self.destroy_timer(self.timer)
         self.destroy_service(self.service)
+        self.ground_server.destroy()
         self.destroy_publisher(self.diagnostics_pub)
         self.tf.close()
         self.pipeline = None

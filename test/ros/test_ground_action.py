@@ -1,11 +1,14 @@
 """The ~/ground action through the ROS graph: goals with and without an image, ROI, errors."""
 from action_msgs.msg import GoalStatus
 from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
 from looptrans_interfaces.action import Ground
 from node_harness import camera_info, header, image_message, NodesUnderTest
 import numpy as np
 import pytest
 import rclpy
+from rclpy.action import ActionClient
 from sensor_msgs.msg import RegionOfInterest
 from sensor_msgs_py.point_cloud2 import read_points_numpy
 
@@ -174,3 +177,15 @@ def test_stream_off_publishes_nothing_per_frame_and_answers_goals(make_node, sce
     values = {v.key: v.value for v in diagnostics[-1].status[0].values}
     status = diagnostics[-1].status[0]
     assert values['stream'] == 'false' and status.level == status.OK
+
+
+def test_deactivating_aborts_a_waiting_goal_and_an_inactive_node_rejects_goals(make_node):
+    node, probe = make_node()
+    handle = probe.send_goal(ACTION, Ground.Goal())
+    deactivate = ChangeState.Request(transition=Transition(id=Transition.TRANSITION_DEACTIVATE))
+    assert probe.call(ChangeState, '/looptrans_grounding/change_state', deactivate).success
+    status, result = probe.result(handle)
+    assert status == GoalStatus.STATUS_ABORTED and 'stopped grounding' in result.message
+    future = ActionClient(probe.node, Ground, ACTION).send_goal_async(Ground.Goal())
+    probe.spin_until(future.done, 'the inactive node to answer the goal')
+    assert not future.result().accepted
