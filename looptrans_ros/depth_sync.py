@@ -26,6 +26,9 @@ def depth_in_metres(pixels: np.ndarray, encoding: str, depth_scale: float) -> np
 class DepthWait:
     """Colour frames not yet paired with depth and camera_info; counted once they waited long.
 
+    A frame whose depth was lost on the way (best-effort DDS) counts too; `stalled` tells the
+    node is grounding nothing at all: frames wait and none was paired for `wait_s`.
+
     Called from one thread (the node's executor).
 
     Args:
@@ -36,6 +39,7 @@ class DepthWait:
     def __init__(self, wait_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.wait_s, self.clock = wait_s, clock
         self._arrived: Dict[Stamp, float] = {}
+        self._last_match = float('-inf')
         self.waited = 0
 
     def colour(self, stamp: Stamp) -> None:
@@ -45,6 +49,7 @@ class DepthWait:
     def matched(self, stamp: Stamp) -> None:
         """Note that the colour frame of `stamp` got its depth and camera_info."""
         self._arrived.pop(stamp, None)
+        self._last_match = self.clock()
 
     def expire(self) -> int:
         """Count and forget the frames that waited over `wait_s`; return how many did now."""
@@ -54,3 +59,7 @@ class DepthWait:
             del self._arrived[stamp]
         self.waited += len(late)
         return len(late)
+
+    def stalled(self) -> bool:
+        """Whether no colour frame was paired for `wait_s` (frames then wait in vain)."""
+        return self.clock() - self._last_match > self.wait_s

@@ -253,7 +253,7 @@ class GroundingNode(LifecycleNode):
 
     def _check_depth_wait(self) -> None:
         late = self.depth_wait.expire()
-        if late and self.inputs:
+        if late and self.inputs and self.depth_wait.stalled():
             image, depth, info = (entity.sub.topic_name for entity in self.inputs)
             self._warn(f'{late} colour frame(s) on {image} waited over '
                        f'{self.depth_wait.wait_s:g} s for a depth image on {depth} and a '

@@ -183,3 +183,6 @@ def test_depth_wait_counts_frames_that_waited_over_a_second():
     assert wait.expire() == 0
     now[0] = 1.2
     assert wait.expire() == 1 and wait.expire() == 0 and wait.waited == 1
+    assert not wait.stalled(), 'a frame was paired 0.7 s ago: one lost depth is no stall'
+    now[0] = 1.6
+    assert wait.stalled()
