@@ -40,7 +40,8 @@ class Goal:
         camera_info: the image's camera_info; given together with `depth`.
         roi: the region grounded (its maps pasted back into the full image).
         target_frame: frame of the 3D outputs; '' = the target_frame parameter.
-        timeout_s: the longest the whole goal may take; 0 = no limit.
+        timeout_s: the longest it may wait, from acceptance, for a frame and the transform;
+            0 = no limit.
         feedback: called with each stage.
         cancelled: whether the client asked to cancel.
         finish: called once with the GoalOutcome (on the pipeline's worker thread).
