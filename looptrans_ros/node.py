@@ -29,7 +29,7 @@ from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
-from looptrans_ros.outputs import grounding_messages, output_name
+from looptrans_ros.outputs import DEPTH_KINDS, grounding_messages, output_name
 from looptrans_ros.parameters import parameter_error, SPECS
 from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
@@ -38,8 +38,6 @@ from looptrans_ros.tf_lookup import TfLookup
 OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
                 'markers': MarkerArray, 'peak_point': PointStamped, 'cloud': PointCloud2,
                 'poses': PoseArray}
-DEPTH_KINDS = ('markers', 'peak_point', 'cloud', 'poses')
-"""The outputs published only with use_depth."""
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth) and valid '
               'parameters; see config/grounding.yaml.')

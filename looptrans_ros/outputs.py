@@ -6,8 +6,9 @@ from looptrans_ros.grounding_types import Grounding
 from looptrans_ros.messages import MessageBuilder
 from looptrans_ros.spatial import Spatial
 
-KINDS = ('heatmap', 'overlay', 'peaks', 'markers', 'peak_point', 'cloud', 'poses')
-"""Every output of an action; the last four only for frames with depth (and a transform)."""
+DEPTH_KINDS = ('markers', 'peak_point', 'cloud', 'poses')
+"""The outputs of an action beside heatmap, overlay and peaks that need depth (and, with a
+target_frame, its transform)."""
 
 
 def output_name(kind: str, action: str = '', camera: str = '', several: bool = False) -> str:
