@@ -6,8 +6,8 @@ ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=fal
 The node's parameters come from `params_file` (default: the package's config/grounding.yaml);
 the parameter arguments below override it only when given. With autostart:=false the node
 waits, unconfigured, for `ros2 lifecycle set /looptrans_grounding configure` then `activate`.
-With use_sim_camera:=true the synthetic camera's depth goes to depth_topic, and tf2_ros
-static_transform_publisher publishes its pose base_link -> camera_optical_frame
+With use_sim_camera:=true the synthetic camera's depth goes to depth_topic, and the camera
+broadcasts its pose as the static transform base_link -> camera_optical_frame
 (looptrans_ros.camera_pose.SIM_CAMERA_POSE: 0.75 m above the table, 50 degrees down).
 """
 from launch import LaunchDescription
@@ -16,8 +16,6 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
-
-from looptrans_ros.camera_pose import SIM_CAMERA_POSE
 
 GIVEN_ONLY = "the params file's value unless given"
 ARGUMENTS = [
@@ -93,14 +91,9 @@ def generate_launch_description() -> LaunchDescription:
         output='screen', condition=IfCondition(config['use_sim_camera']),
         remappings=[('image', config['image_topic']), ('depth', config['depth_topic']),
                     ('camera_info', config['camera_info_topic'])])
-    camera_pose = Node(
-        package='tf2_ros', executable='static_transform_publisher', name='synthetic_camera_tf',
-        arguments=SIM_CAMERA_POSE.static_transform_arguments(),
-        condition=IfCondition(config['use_sim_camera']))
     rviz = Node(
         package='rviz2', executable='rviz2', name='rviz2',
         arguments=['-d', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
                                                'looptrans.rviz'])],
         condition=IfCondition(config['use_rviz']))
-    return LaunchDescription(declared + [OpaqueFunction(function=grounding_node), camera,
-                                         camera_pose, rviz])
+    return LaunchDescription(declared + [OpaqueFunction(function=grounding_node), camera, rviz])

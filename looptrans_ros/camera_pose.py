@@ -1,10 +1,6 @@
-"""Where a camera is: its optical frame in a parent frame; the synthetic camera's pose.
-
-Needs numpy only (not torch): the launch file imports SIM_CAMERA_POSE under the ros2 CLI's
-Python to start tf2_ros static_transform_publisher from it.
-"""
+"""Where a camera is: its optical frame in a parent frame; the synthetic camera's pose."""
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -48,15 +44,9 @@ class CameraPose:
         """Return the 4 x 4 transform parent <- optical."""
         return homogeneous(matrix_from_quaternion(self.quaternion), self.translation)
 
-    def static_transform_arguments(self) -> List[str]:
-        """Return the command line of tf2_ros static_transform_publisher for this pose."""
-        names = ['--x', '--y', '--z', '--qx', '--qy', '--qz', '--qw']
-        values = [*self.translation, *self.quaternion]
-        return [text for name, value in zip(names, values) for text in (name, repr(value))] + [
-            '--frame-id', self.parent_frame, '--child-frame-id', self.child_frame]
-
 
 SIM_CAMERA_POSE = CameraPose.looking_down('base_link', 'camera_optical_frame', height_m=0.75,
                                           pitch_deg=50.0)
 """Where the synthetic camera is: 0.75 m above base_link's origin on the table (the plane
-z = 0), looking along base_link's +x axis, 50 degrees down; the launch file publishes it."""
+z = 0), looking along base_link's +x axis, 50 degrees down; the synthetic camera broadcasts it
+as a static transform."""

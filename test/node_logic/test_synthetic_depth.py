@@ -54,12 +54,11 @@ def test_camera_pose_looks_down_at_the_table():
     assert np.degrees(np.arcsin(-ahead[2])) == pytest.approx(50.0)
     np.testing.assert_allclose(right, [0, -1, 0], atol=1e-12)
     assert CAMERA[2, 3] == 0.75
-    arguments = SIM_CAMERA_POSE.static_transform_arguments()
-    values = {arguments[i]: arguments[i + 1] for i in range(0, len(arguments), 2)}
-    assert (values['--frame-id'], values['--child-frame-id']) == ('base_link',
-                                                                  'camera_optical_frame')
-    quaternion = [float(values[f'--q{axis}']) for axis in 'xyzw']
-    np.testing.assert_allclose(matrix_from_quaternion(quaternion), rotation, atol=1e-12)
+    assert (SIM_CAMERA_POSE.parent_frame, SIM_CAMERA_POSE.child_frame) == (
+        'base_link', 'camera_optical_frame')
+    np.testing.assert_allclose(matrix_from_quaternion(SIM_CAMERA_POSE.quaternion), rotation,
+                               atol=1e-12)
+    assert np.linalg.norm(SIM_CAMERA_POSE.quaternion) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize('seed', [0, 1])

@@ -4,10 +4,17 @@ import numpy as np
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
+from tf2_msgs.msg import TFMessage
 
+from looptrans_ros.camera_pose import SIM_CAMERA_POSE
 from looptrans_ros.image_codec import decode_image, fields_of
 from looptrans_ros.synthetic_scenes import camera_matrices, SceneSource
+
+TF_STATIC_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                           durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""tf2's /tf_static: latched, so a late subscriber still gets the transforms."""
 
 
 def test_scene_source_changes_scene_every_n_frames():
@@ -63,12 +70,27 @@ def test_camera_node_publishes_frames_with_their_depth(ros):
     assert np.array_equal(decode_image(fields_of(depth)), replayed_depth(pixels))
 
 
-def test_publish_depth_false_publishes_no_depth(ros):
+def test_camera_node_broadcasts_its_pose_as_a_static_transform(ros):
     from looptrans_ros.synthetic_camera import SyntheticCamera
-    node = SyntheticCamera(parameter_overrides=[Parameter('publish_depth', value=False)])
+    node = SyntheticCamera(parameter_overrides=[Parameter('frame_id', value='sim_optical')])
+    probe = Probe([node])
+    ros.append((probe, node))
+    statics = probe.subscribe(TFMessage, '/tf_static', TF_STATIC_QOS)
+    probe.spin_until(lambda: statics, 'the static transform')
+    (transform,) = statics[-1].transforms
+    assert (transform.header.frame_id, transform.child_frame_id) == ('base_link', 'sim_optical')
+    moved, turned = transform.transform.translation, transform.transform.rotation
+    assert (moved.x, moved.y, moved.z) == SIM_CAMERA_POSE.translation
+    assert (turned.x, turned.y, turned.z, turned.w) == SIM_CAMERA_POSE.quaternion
+
+
+def test_publish_depth_and_tf_false_publish_neither(ros):
+    from looptrans_ros.synthetic_camera import SyntheticCamera
+    node = SyntheticCamera(parameter_overrides=[Parameter('publish_depth', value=False),
+                                                Parameter('publish_tf', value=False)])
     probe = Probe([node])
     ros.append((probe, node))
     images = probe.subscribe(Image, '/image')
     probe.spin_until(lambda: images, 'a frame')
-    assert [p.topic_name for p in node.publishers if p.topic_name == '/depth'] == []
+    assert {p.topic_name for p in node.publishers} & {'/depth', '/tf_static'} == set()
     assert not node.get_publishers_info_by_topic('/depth')
