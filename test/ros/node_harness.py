@@ -30,6 +30,9 @@ from looptrans_ros.image_codec import encode_compressed, encode_image
 
 WAIT_S = 20.0
 """Longest wait for anything; tests normally get there in well under a second."""
+STARTUP_S = 90.0
+"""Longest wait for a launched node's first output: it loads torch and the model first, which
+took over 20 s on a test machine with a load average of 7."""
 WARN = 30
 """rcl_interfaces/msg/Log level of warnings."""
 ROSOUT_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
@@ -151,11 +154,12 @@ class Probe:
         self.spin_until(future.done, 'the goal to end')
         return future.result().status, future.result().result
 
-    def spin_until(self, condition: Callable[[], bool], what: str = 'the condition') -> None:
-        """Spin the nodes until `condition()` holds; fail after WAIT_S seconds."""
-        deadline = time.monotonic() + WAIT_S
+    def spin_until(self, condition: Callable[[], bool], what: str = 'the condition',
+                   timeout_s: float = WAIT_S) -> None:
+        """Spin the nodes until `condition()` holds; fail after `timeout_s` seconds."""
+        deadline = time.monotonic() + timeout_s
         while not condition():
-            assert time.monotonic() < deadline, f'waited {WAIT_S} s for {what}'
+            assert time.monotonic() < deadline, f'waited {timeout_s} s for {what}'
             self.executor.spin_once(timeout_sec=0.01)
 
     def spin_for(self, seconds: float) -> None:

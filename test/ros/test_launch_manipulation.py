@@ -18,7 +18,7 @@ import launch_testing
 from launch_testing.actions import ReadyToTest
 import launch_testing.asserts
 from looptrans_interfaces.msg import AffordancePeaks
-from node_harness import ProbeTestCase
+from node_harness import ProbeTestCase, STARTUP_S
 import numpy as np
 import pytest
 from ros_required import package_share
@@ -64,7 +64,8 @@ class TestManipulationAsTheReadmeSays(ProbeTestCase):
         clouds = self.probe.subscribe(PointCloud2, f'{NODE}/cloud')
         poses = self.probe.subscribe(PoseArray, f'{NODE}/poses')
         peaks = self.probe.subscribe(AffordancePeaks, f'{NODE}/peaks')
-        self.probe.spin_until(lambda: clouds and poses and peaks, 'cloud, poses and peaks')
+        self.probe.spin_until(lambda: clouds and poses and peaks, 'cloud, poses and peaks',
+                              STARTUP_S)
         self.assertEqual(peaks[0].position_frame, 'base_link')
         self.assertEqual(poses[0].header.frame_id, 'base_link')
         cloud = clouds[0]
