@@ -8,7 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-model node-picture test ros-build install bench clean
+.PHONY: demo demo-model node-picture ground-picture test ros-build install bench clean
 
 $(VPY):
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -69,6 +69,18 @@ node-picture: ros-build
 	 setsid install/looptrans_ros/lib/looptrans_ros/synthetic_camera --ros-args \
 	   -r image:=/camera/image_raw & camera=$$!; \
 	 wait $$saver; status=$$?; kill -TERM -- -$$camera -$$launch; wait; exit $$status)
+
+# The README's picture of the cloud and approach poses: the launch file with the synthetic
+# RGB-D camera, its static transform and target_frame base_link; then one ~/ground goal for
+# `hold` on the camera's sixth scene (a bottle), drawn with matplotlib (needs ROS 2 sourced).
+# The launch runs in a session of its own (setsid), so SIGTERM to its group ends its nodes.
+GROUND_PICTURE := docs/images/ground_cloud_poses.png
+ground-picture: ros-build
+	source install/setup.bash && \
+	(setsid ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_depth:=true \
+	   target_frame:=base_link use_rviz:=false & launch=$$!; \
+	 timeout 120 $(VPY) -m looptrans_ros.ground_picture --out $(GROUND_PICTURE); status=$$?; \
+	 kill -TERM -- -$$launch; wait; exit $$status)
 
 test: $(STAMP) $(if $(ROS_DISTRO),ros-build)
 	$(if $(ROS_DISTRO),source install/setup.bash && )$(VPY) -m pytest -q test

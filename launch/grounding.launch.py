@@ -6,6 +6,9 @@ ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=fal
 The node's parameters come from `params_file` (default: the package's config/grounding.yaml);
 the parameter arguments below override it only when given. With autostart:=false the node
 waits, unconfigured, for `ros2 lifecycle set /looptrans_grounding configure` then `activate`.
+With use_sim_camera:=true the synthetic camera's depth goes to depth_topic, and the camera
+broadcasts its pose as the static transform base_link -> camera_optical_frame
+(looptrans_ros.camera_pose.SIM_CAMERA_POSE: 0.75 m above the table, 50 degrees down).
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
@@ -28,18 +31,34 @@ ARGUMENTS = [
     ('threads', '', f'CPU inference threads; {GIVEN_ONLY}'),
     ('use_depth', '', f'true: synchronise depth + camera_info, publish 3D peaks; {GIVEN_ONLY}'),
     ('autostart', '', f'false: a managed node, driven by ros2 lifecycle; {GIVEN_ONLY}'),
+    ('target_frame', '', f'tf2 frame of the 3D outputs, e.g. base_link; {GIVEN_ONLY}'),
+    ('transform_timeout_s', '', f'longest wait for that transform, s; {GIVEN_ONLY}'),
+    ('cloud_threshold', '', f'lowest heat of a ~/cloud pixel; {GIVEN_ONLY}'),
+    ('cloud_stride', '', f'every n-th pixel into ~/cloud; {GIVEN_ONLY}'),
+    ('stream', '', f'false: ground only ~/ground action goals; {GIVEN_ONLY}'),
     ('params_file', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
                                           'grounding.yaml']), 'node parameter YAML'),
     ('namespace', '', 'namespace of the grounding node (and of its set_affordance service)'),
     ('depth_topic', '/camera/depth/image_rect_raw', 'depth aligned to the colour image'),
     ('camera_info_topic', '/camera/camera_info', 'camera_info of the colour image'),
     ('use_rviz', 'true', 'start RViz with config/looptrans.rviz'),
-    ('use_sim_camera', 'false', 'start synthetic_camera and ground its frames'),
+    ('use_sim_camera', 'false', 'start synthetic_camera (colour + depth) and its static '
+     'transform base_link -> camera_optical_frame, and ground its frames'),
 ]
+
+
+def as_bool(text: str) -> bool:
+    """Read a launch argument's text as a bool parameter: 'true' (any case) or not."""
+    return text.lower() == 'true'
+
+
 PARAMETER_ARGUMENTS = {'checkpoint': str, 'action': str, 'device': str, 'backend': str,
                        'precision': str, 'calibration': str, 'threads': int,
-                       'use_depth': lambda text: text.lower() == 'true',
-                       'autostart': lambda text: text.lower() == 'true'}
+                       'use_depth': as_bool,
+                       'autostart': as_bool,
+                       'target_frame': str, 'transform_timeout_s': float,
+                       'cloud_threshold': float, 'cloud_stride': int,
+                       'stream': as_bool}
 """Launch arguments that set node parameters, and how their text becomes the value."""
 
 
@@ -71,7 +90,7 @@ def generate_launch_description() -> LaunchDescription:
     camera = Node(
         package='looptrans_ros', executable='synthetic_camera', name='synthetic_camera',
         output='screen', condition=IfCondition(config['use_sim_camera']),
-        remappings=[('image', config['image_topic']),
+        remappings=[('image', config['image_topic']), ('depth', config['depth_topic']),
                     ('camera_info', config['camera_info_topic'])])
     rviz = Node(
         package='rviz2', executable='rviz2', name='rviz2',

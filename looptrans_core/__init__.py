@@ -5,7 +5,7 @@ packages (the ROS node, the bag tool) use is exported here; they import nothing 
 """
 from looptrans_core.affordances import SEEN_AFFORDANCES, UNSEEN_AFFORDANCES
 from looptrans_core.cli_args import add_backend_arguments, add_device_argument
-from looptrans_core.data.synth_scene import render_scene
+from looptrans_core.data.synth_scene import random_scene, render_scene, Scene
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.device import (backend_precisions_text, BACKENDS, device_spec_error,
                                    INFERENCE_PRECISIONS)
@@ -15,8 +15,10 @@ from looptrans_core.peaks import Peak, peak_settings_error, PeakConfig
 from looptrans_core.visualize import COLORMAPS, overlay_settings_error, render_overlay
 
 __all__ = ['AffordanceMap', 'BACKENDS', 'COLORMAPS', 'Grounder', 'INFERENCE_PRECISIONS',
-           'ImageFormatError', 'MAX_IMAGE_PIXELS', 'Peak', 'PeakConfig', 'SEEN_AFFORDANCES',
+           'ImageFormatError', 'MAX_IMAGE_PIXELS', 'Peak', 'PeakConfig', 'Scene',
+           'SEEN_AFFORDANCES',
            'UNSEEN_AFFORDANCES', 'add_backend_arguments', 'add_device_argument',
            'backend_precisions_text',
            'decode_encoded_image', 'device_spec_error', 'load_default_grounder',
-           'overlay_settings_error', 'peak_settings_error', 'render_overlay', 'render_scene']
+           'overlay_settings_error', 'peak_settings_error', 'random_scene', 'render_overlay',
+           'render_scene']

@@ -1,7 +1,10 @@
 """Ground a rosbag2's camera topic offline and write heat maps, overlays and peaks to a new bag.
 
 python -m looptrans_ros.bag_grounding --input IN --output OUT --topic T --action A [--action B]
-Needs no ROS install: bags are read and written with rosbags (sqlite3 or mcap storage).
+    [--depth-topic D --camera-info-topic C]
+Needs no ROS install: bags are read and written with rosbags (sqlite3 or mcap storage). With
+depth, frames also get the node's 3D outputs (peak positions and approaches, cloud, poses) in
+the image's own frame (a bag tool has no tf2).
 """
 import argparse
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from tqdm import tqdm
 
 from looptrans_core import (add_backend_arguments, add_device_argument, load_default_grounder,
                             MAX_IMAGE_PIXELS, PeakConfig)
+from looptrans_ros.bag_pairing import StampPairing
 from looptrans_ros.bag_paths import atomic_output, bag_folder, check_output
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
@@ -27,10 +31,17 @@ from looptrans_ros.settings import Settings
 IMAGE_TYPES = ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage')
 OUTPUTS = {'heatmap': 'sensor_msgs/msg/Image', 'overlay': 'sensor_msgs/msg/Image',
            'peaks': 'looptrans_interfaces/msg/AffordancePeaks'}
+DEPTH_OUTPUTS = {'cloud': 'sensor_msgs/msg/PointCloud2', 'poses': 'geometry_msgs/msg/PoseArray',
+                 'peak_point': 'geometry_msgs/msg/PointStamped'}
+"""Written with --depth-topic (markers are left to RViz on a live node)."""
 STORAGES = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
 BUILDER_TYPES = {'Image': 'sensor_msgs/msg/Image', 'Point': 'geometry_msgs/msg/Point',
                  'InteractionPoint': 'looptrans_interfaces/msg/InteractionPoint',
-                 'AffordancePeaks': 'looptrans_interfaces/msg/AffordancePeaks'}
+                 'AffordancePeaks': 'looptrans_interfaces/msg/AffordancePeaks',
+                 **{name: f'geometry_msgs/msg/{name}' for name in (
+                     'Vector3', 'Pose', 'PoseArray', 'PointStamped', 'Quaternion')},
+                 'Header': 'std_msgs/msg/Header', 'PointCloud2': 'sensor_msgs/msg/PointCloud2',
+                 'PointField': 'sensor_msgs/msg/PointField'}
 
 
 @dataclass
@@ -57,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--action', required=True, action='append',
                         help='affordance to ground; repeat for several (then topics are '
                              '/looptrans/<action>/heatmap, ...)')
+    parser.add_argument('--depth-topic', default='',
+                        help='depth Image aligned to --topic (16UC1 mm or 32FC1 m), paired by '
+                             'exact stamp; needs --camera-info-topic')
+    parser.add_argument('--camera-info-topic', default='', help='CameraInfo of --topic')
     parser.add_argument('--checkpoint', default='', help='model; empty = bundled demo model')
     add_device_argument(parser)
     add_backend_arguments(parser)
@@ -70,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the tool; return 0, or 2 with a message for bad arguments or bags."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if bool(args.depth_topic) != bool(args.camera_info_topic):
+        parser.error('--depth-topic and --camera-info-topic go together')
     try:
         report = ground_bag(args)
     except (ValueError, OSError) as error:
@@ -108,45 +126,74 @@ def ground_bag(args: argparse.Namespace) -> BagReport:
 
 def write_grounded_bag(args: argparse.Namespace, input_bag: Path, storage: str, grounder: Any,
                        actions: List[str]) -> BagReport:
-    """Copy the input topic and write every frame's outputs, into a folder renamed when done."""
+    """Copy the input topics and write every frame's outputs, into a folder renamed when done."""
     store = register_interfaces(get_typestore(Stores.ROS2_HUMBLE))
     builder = MessageBuilder({k: store.types[v] for k, v in BUILDER_TYPES.items()},
                              lambda data: np.frombuffer(data, np.uint8))
     report = BagReport()
+    kinds = {**OUTPUTS, **(DEPTH_OUTPUTS if args.depth_topic else {})}
     with Reader(input_bag) as reader, atomic_output(args.output, args.overwrite) as partial:
-        source = [c for c in reader.connections if c.topic == args.topic]
-        if not source or source[0].msgtype not in IMAGE_TYPES:
-            images = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
-            raise ValueError(f'no Image or CompressedImage topic {args.topic!r} in '
-                             f'{input_bag}; image topics there: {images}')
+        sources = input_connections(reader, args, input_bag)
         with Writer(partial, version=9, storage_plugin=STORAGES[storage]) as writer:
-            copy = writer.add_connection(args.topic, source[0].msgtype,
-                                         msgdef=source[0].msgdef.data, rihs01=source[0].digest)
+            copies = {c.id: writer.add_connection(c.topic, c.msgtype, msgdef=c.msgdef.data,
+                                                  rihs01=c.digest) for c in sources}
             several = len(actions) > 1
             outputs = {(a, kind): writer.add_connection(
                 '/looptrans/' + output_name(kind, a, several=several), msgtype, typestore=store)
-                for a in actions for kind, msgtype in OUTPUTS.items()}
+                for a in actions for kind, msgtype in kinds.items()}
             stamp = {}
 
             def write(grounding: Grounding) -> None:
-                for action, kind, out in grounding_messages(builder, grounding, lambda _: True):
+                for action, kind, out in grounding_messages(builder, grounding,
+                                                            lambda _, kind: kind in kinds):
                     writer.write(outputs[action, kind], stamp['ns'],
-                                 store.serialize_cdr(out, OUTPUTS[kind]))
+                                 store.serialize_cdr(out, kinds[kind]))
 
             settings = Settings(actions=tuple(actions), max_image_pixels=args.max_image_pixels)
             pipeline = GroundingPipeline(grounder, settings, write, report.skip)
-            for connection, timestamp, raw in tqdm(reader.messages(connections=source),
-                                                   total=source[0].msgcount, unit='frame'):
-                writer.write(copy, timestamp, raw)
-                stamp['ns'] = timestamp
+            pairing = StampPairing()
+            roles = {args.topic: pairing.colour, args.depth_topic: pairing.depth,
+                     args.camera_info_topic: pairing.camera_info}
+            for connection, timestamp, raw in tqdm(reader.messages(connections=sources),
+                                                   total=sum(c.msgcount for c in sources),
+                                                   unit='message'):
+                writer.write(copies[connection.id], timestamp, raw)
                 try:
                     message = store.deserialize_cdr(raw, connection.msgtype)
                 except SerdeError as error:
                     report.skip(f'a message does not deserialize: {error}')
                     continue
-                pipeline.process(message)
+                role = roles[connection.topic]
+                ready = role(timestamp, message) if role == pairing.colour else role(message)
+                ground_frames(pipeline, ready, stamp)
+            ground_frames(pipeline, pairing.flush(), stamp)
             report.processed = pipeline.counts().processed
     return report
+
+
+def ground_frames(pipeline: GroundingPipeline, frames: List[Any], stamp: Dict[str, int]) -> None:
+    """Ground paired frames (timestamp, colour, depth, camera_info) at their bag timestamps."""
+    for timestamp, colour, depth, info in frames:
+        stamp['ns'] = timestamp
+        pipeline.process(colour, depth=depth, camera_info=info)
+
+
+def input_connections(reader: Reader, args: argparse.Namespace, input_bag: Path) -> List[Any]:
+    """Return the connections of the image topic and, when given, of depth and camera_info."""
+    source = [c for c in reader.connections if c.topic == args.topic]
+    if not source or source[0].msgtype not in IMAGE_TYPES:
+        images = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
+        raise ValueError(f'no Image or CompressedImage topic {args.topic!r} in '
+                         f'{input_bag}; image topics there: {images}')
+    for topic, msgtype in ((args.depth_topic, 'sensor_msgs/msg/Image'),
+                           (args.camera_info_topic, 'sensor_msgs/msg/CameraInfo')):
+        found = [c for c in reader.connections if c.topic == topic]
+        if topic and (not found or found[0].msgtype != msgtype):
+            there = sorted(c.topic for c in reader.connections if c.msgtype == msgtype)
+            raise ValueError(f'no {msgtype} topic {topic!r} in {input_bag}; {msgtype} topics '
+                             f'there: {there}')
+        source += found if topic else []
+    return source
 
 
 if __name__ == '__main__':

@@ -38,6 +38,10 @@ class CameraSlots:
         taken = {name: slot.take(timeout=0) for name, slot in self.slots.items()}
         return {name: frame for name, frame in taken.items() if frame is not None}
 
+    def wake(self) -> None:
+        """Wake the waiting worker without a frame (a goal came)."""
+        self._ready.set()
+
     def close(self) -> None:
         """Wake the waiting worker; later `take_all` calls return at once."""
         self._closed = True

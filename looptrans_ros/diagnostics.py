@@ -14,6 +14,7 @@ class Counts:
     rejected: int = 0
     failed: int = 0
     depth_rejected: int = 0
+    tf_failed: int = 0
     inference_ms: float = 0.0
     end_to_end_ms: float = 0.0
 
@@ -46,14 +47,21 @@ class PipelineStats:
         with self._lock:
             self._counts = replace(self._counts, depth_rejected=self._counts.depth_rejected + 1)
 
+    def tf_failed(self) -> None:
+        """Count a frame whose 3D outputs were skipped for want of a transform."""
+        with self._lock:
+            self._counts = replace(self._counts, tf_failed=self._counts.tf_failed + 1)
+
     def snapshot(self, received: int, dropped: int) -> Counts:
         """Return the counters, with the frame slot's received and dropped counts filled in."""
         with self._lock:
             return replace(self._counts, received=received, dropped=dropped)
 
 
-def diagnostic_summary(counts: Counts) -> Tuple[bool, str]:
+def diagnostic_summary(counts: Counts, stream: bool = True) -> Tuple[bool, str]:
     """(ok, message) for the status: a warning until frames arrive and get processed."""
+    if not stream:
+        return True, 'stream off: only goals of the ground action are grounded'
     if counts.received == 0:
         return False, 'no image received yet; is the image topic remapped to the camera?'
     if counts.processed == 0:
@@ -61,7 +69,8 @@ def diagnostic_summary(counts: Counts) -> Tuple[bool, str]:
     return True, f'grounding at {counts.inference_ms:.1f} ms per frame'
 
 
-def diagnostic_values(counts: Counts, device: str, action: str) -> List[Tuple[str, str]]:
+def diagnostic_values(counts: Counts, device: str, action: str, stream: bool = True,
+                      waiting_for_depth: int = 0) -> List[Tuple[str, str]]:
     """Key-value pairs of a diagnostic_msgs/DiagnosticStatus."""
     return [
         ('inference_ms', f'{counts.inference_ms:.2f}'),
@@ -72,6 +81,9 @@ def diagnostic_values(counts: Counts, device: str, action: str) -> List[Tuple[st
         ('frames_rejected', str(counts.rejected)),
         ('frames_failed', str(counts.failed)),
         ('depth_rejected', str(counts.depth_rejected)),
+        ('frames_waiting_for_depth', str(waiting_for_depth)),
+        ('tf_failed', str(counts.tf_failed)),
         ('device', device),
         ('action', action),
+        ('stream', str(stream).lower()),
     ]

@@ -4,10 +4,10 @@ The node submits each camera's messages from its callbacks and a worker thread g
 newest of every camera in one forward; the bag tool calls `process` frame by frame. Both hand
 each Grounding to a `publish` callback (publishers, or a bag writer).
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -15,49 +15,16 @@ from looptrans_core import AffordanceMap, Grounder
 from looptrans_ros.camera_slots import CameraSlots, SINGLE_CAMERA
 from looptrans_ros.conversion import Bridge, CODEC_ONLY, MessageDecoder
 from looptrans_ros.diagnostics import Counts, PipelineStats
-from looptrans_ros.image_codec import as_bgr, ImageFormatError
-from looptrans_ros.projection import Intrinsics, peak_positions, Point3
+from looptrans_ros.goal_serving import GoalServer
+from looptrans_ros.goals import Goal
+from looptrans_ros.grounding_types import Frame, Grounding, Submitted
+from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.rate_limiter import RateLimiter
 from looptrans_ros.settings import Settings
+from looptrans_ros.spatial import Lookup, Spatial, spatial_outputs, TransformUnavailable
 
 POLL_S = 0.1
 """How often an idle worker checks whether it should stop."""
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """One camera's messages as a callback handed them over, and when they arrived."""
-
-    image: Any
-    depth: Any = None
-    camera_info: Any = None
-    arrived: float = field(default_factory=time.monotonic)
-
-
-@dataclass(frozen=True)
-class Frame:
-    """A decoded frame: header, pixels in the camera's channel order, depth and intrinsics."""
-
-    header: Any
-    pixels: np.ndarray
-    channel_order: str
-    depth_m: Optional[np.ndarray] = None
-    intrinsics: Optional[Intrinsics] = None
-
-    def bgr(self) -> np.ndarray:
-        """Return the pixels in BGR order, for drawing an overlay."""
-        return as_bgr(self.pixels, self.channel_order)
-
-
-@dataclass(frozen=True)
-class Grounding:
-    """One processed frame: every action's map, peak positions when depth came, the settings."""
-
-    camera: str
-    frame: Frame
-    results: Dict[str, AffordanceMap]
-    positions: Dict[str, Optional[List[Optional[Point3]]]]
-    settings: Settings
 
 
 class GroundingPipeline:
@@ -70,18 +37,23 @@ class GroundingPipeline:
         warn: logs a problem with one frame; the pipeline goes on with the next.
         bridge: the checked cv_bridge the decoder uses.
         cameras: camera keys; the default is the single camera of a node without names.
+        lookup: the tf2 lookup of the node (called on the worker thread); None = no tf2: a
+            target frame other than the image's own fails the frame's 3D outputs.
     """
 
     def __init__(self, grounder: Grounder, settings: Settings,
                  publish: Callable[[Grounding], None], warn: Callable[[str], None],
-                 bridge: Bridge = CODEC_ONLY, cameras: Sequence[str] = (SINGLE_CAMERA,)) -> None:
+                 bridge: Bridge = CODEC_ONLY, cameras: Sequence[str] = (SINGLE_CAMERA,),
+                 lookup: Optional[Lookup] = None) -> None:
         self.grounder = grounder
         self.settings = settings
         self.publish, self.warn, self.bridge = publish, warn, bridge
         self.cameras = tuple(cameras)
+        self.lookup = lookup
         self._slots = CameraSlots(cameras)
         self._stats = PipelineStats()
         self._limiter = RateLimiter()
+        self._goals = GoalServer(self)
         self._thread: Optional[threading.Thread] = None
 
     def submit(self, image: Any, camera: str = SINGLE_CAMERA, depth: Any = None,
@@ -92,9 +64,19 @@ class GroundingPipeline:
         """
         self._slots.put(camera, Submitted(image, depth, camera_info))
 
+    def submit_goal(self, goal: Goal) -> None:
+        """Queue a one-shot goal for the worker; it is served after the goals before it."""
+        self._goals.put(goal)
+        self._slots.wake()
+
     def counts(self) -> Counts:
         """Frames received, processed, dropped, rejected and failed, and the last timings."""
         return self._stats.snapshot(self._slots.received, self._slots.dropped)
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker runs (between start and stop)."""
+        return self._thread is not None
 
     @property
     def device(self) -> str:
@@ -117,29 +99,37 @@ class GroundingPipeline:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._goals.abort_all('the node stopped grounding (deactivated or shut down); '
+                              'accepted: goals sent to an active node')
         self.grounder.suspend()
 
-    def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
+    def process(self, image: Any, camera: str = SINGLE_CAMERA, depth: Any = None,
+                camera_info: Any = None) -> Optional[Grounding]:
         """Ground one frame now, on this thread (the bag tool); None when it was rejected."""
-        self._slots.put(camera, Submitted(image))
+        self._slots.put(camera, Submitted(image, depth, camera_info))
         return self._step(self._slots.take_all(timeout=0)).get(camera)
 
     def _run(self) -> None:
         while not self._slots.closed:
-            self._limiter.max_rate_hz = self.settings.max_rate_hz
+            if self._goals.serve_queued():
+                continue
+            settings = self.settings
+            self._limiter.max_rate_hz = settings.max_rate_hz if settings.stream else 0.0
             delay = self._limiter.delay()
             if delay > 0:
                 time.sleep(min(delay, POLL_S))
                 continue
             items = self._slots.take_all(timeout=POLL_S)
             if items:
+                self._goals.serve_waiting(items)
+            if items and self.settings.stream:  # read again: it may have changed meanwhile
                 self._limiter.mark_start()
                 self._step(items)
 
     def _step(self, items: Dict[str, Submitted]) -> Dict[str, Grounding]:
         """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
         settings = self.settings
-        decoder = MessageDecoder(self.bridge, settings.depth_scale, settings.max_image_pixels)
+        decoder = self.decoder(settings)
         frames = {camera: frame for camera, frame in
                   ((camera, self._decode(decoder, item)) for camera, item in items.items())
                   if frame is not None}
@@ -164,13 +154,22 @@ class GroundingPipeline:
             peak_config=settings.peak_config)
         inference_ms = (time.perf_counter() - start) * 1000.0
         for (camera, frame), result in zip(frames.items(), results):
-            positions = {action: self.positions(frame, result[action].peaks)
-                         for action in actions}
-            grounding = Grounding(camera, frame, result, positions, settings)
+            try:
+                spatial = self.spatial(frame, result, settings, settings.target_frame,
+                                       settings.transform_timeout_s)
+            except TransformUnavailable as error:
+                self._stats.tf_failed()
+                self.warn(f'3D outputs skipped: {error}')
+                spatial = dict.fromkeys(result)
+            grounding = Grounding(camera, frame, result, spatial, settings)
             self.publish(grounding)
             self._stats.processed(inference_ms,
                                   (time.monotonic() - items[camera].arrived) * 1000.0)
             done[camera] = grounding
+
+    def decoder(self, settings: Settings) -> MessageDecoder:
+        """Return the message decoder of `settings`."""
+        return MessageDecoder(self.bridge, settings.depth_scale, settings.max_image_pixels)
 
     def _decode(self, decoder: MessageDecoder, item: Submitted) -> Optional[Frame]:
         """Return the frame of `item`; None when its colour image is refused (counted, logged).
@@ -195,9 +194,28 @@ class GroundingPipeline:
             self.warn(f'ignoring the depth of a frame: {error}')
             return frame
 
-    @staticmethod
-    def positions(frame: Frame, peaks: Sequence) -> Optional[List[Optional[Point3]]]:
-        """3D positions of the peaks (None each without valid depth); None without depth."""
+    def spatial(self, frame: Frame, results: Dict[str, AffordanceMap], settings: Settings,
+                target_frame: str, timeout_s: float) -> Dict[str, Optional[Spatial]]:
+        """Return the 3D outputs of each action in `target_frame` ('' = the image's).
+
+        Each is None without depth.
+
+        Raises:
+            TransformUnavailable: no transform at the image's stamp within `timeout_s`.
+        """
         if frame.depth_m is None or frame.intrinsics is None:
-            return None
-        return peak_positions(peaks, frame.depth_m, frame.intrinsics, frame.pixels.shape[:2])
+            return dict.fromkeys(results)
+        source = frame.header.frame_id
+        target = target_frame or source
+        matrix = (np.eye(4) if target == source
+                  else self._transform(target, source, frame, timeout_s))
+        rule = (settings.cloud_threshold, settings.cloud_stride)
+        return {action: spatial_outputs(result.heatmap, result.peaks, frame.depth_m,
+                                        frame.intrinsics, rule, target, matrix)
+                for action, result in results.items()}
+
+    def _transform(self, target: str, source: str, frame: Frame, timeout_s: float) -> np.ndarray:
+        if self.lookup is None:
+            raise TransformUnavailable(f'no tf2 here to transform {source!r} into {target!r}; '
+                                       "accepted: an empty target frame (the image's own)")
+        return self.lookup(target, source, frame.header.stamp, timeout_s)

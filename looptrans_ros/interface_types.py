@@ -7,9 +7,11 @@ from rosbags.typesys.store import Typestore
 
 MESSAGE_DEFINITIONS = {
     'looptrans_interfaces/msg/InteractionPoint': (
-        'float32 u\nfloat32 v\nfloat32 score\nbool has_position\ngeometry_msgs/Point position\n'),
+        'float32 u\nfloat32 v\nfloat32 score\nbool has_position\ngeometry_msgs/Point position\n'
+        'bool has_approach\ngeometry_msgs/Vector3 approach\n'),
     'looptrans_interfaces/msg/AffordancePeaks': (
-        'std_msgs/Header header\nstring action\nInteractionPoint[] points\n'),
+        'std_msgs/Header header\nstring action\nstring position_frame\n'
+        'InteractionPoint[] points\n'),
 }
 
 

@@ -9,31 +9,35 @@ import sys
 from typing import Any, Dict, List, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import PointStamped
+from geometry_msgs.msg import PointStamped, PoseArray
 from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
 from message_filters import ApproximateTimeSynchronizer, Subscriber
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from visualization_msgs.msg import MarkerArray
 
 from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
+from looptrans_ros.depth_sync import DepthWait
 from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
+from looptrans_ros.ground_action import GroundActionServer
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
-from looptrans_ros.outputs import grounding_messages, output_name
+from looptrans_ros.outputs import DEPTH_KINDS, grounding_messages, output_name
 from looptrans_ros.parameters import parameter_error, SPECS
 from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
+from looptrans_ros.tf_lookup import TfLookup
 
 OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
-                'markers': MarkerArray, 'peak_point': PointStamped}
+                'markers': MarkerArray, 'peak_point': PointStamped, 'cloud': PointCloud2,
+                'poses': PoseArray}
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth) and valid '
               'parameters; see config/grounding.yaml.')
@@ -57,6 +61,8 @@ class GroundingNode(LifecycleNode):
         self.available: Tuple[str, ...] = ()
         self.publishers_by_name: Dict[str, Any] = {}
         self.inputs: List[Any] = []
+        self.depth_wait = DepthWait()
+        self.ground_server = None
         self.limited_warning = LogLimiter(self.get_logger().warning)
         self.bridge = load_bridge()
         self.builder = MessageBuilder(MESSAGE_TYPES, byte_array)
@@ -93,11 +99,13 @@ class GroundingNode(LifecycleNode):
             self.get_logger().warning(warning)
         self.get_logger().info(self.bridge.describe())
         self.available = grounder.affordances
+        self.tf = TfLookup(self)
         self.pipeline = GroundingPipeline(grounder, settings, self._publish,
                                           self._warn, self.bridge,
-                                          p['camera_names'] or [SINGLE_CAMERA])
+                                          p['camera_names'] or [SINGLE_CAMERA], self.tf)
         self.service = self.create_service(SetAffordance, 'set_affordance',
                                            self._on_set_affordance)
+        self.ground_server = GroundActionServer(self, self.pipeline, self.builder)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.timer = self.create_timer(1.0, self._publish_diagnostics)
         self.get_logger().info(f'configured: {len(self.available)} actions of method '
@@ -139,7 +147,9 @@ class GroundingNode(LifecycleNode):
         """Drop the model, the service and the diagnostics."""
         self.destroy_timer(self.timer)
         self.destroy_service(self.service)
+        self.ground_server.destroy()
         self.destroy_publisher(self.diagnostics_pub)
+        self.tf.close()
         self.pipeline = None
         return SUCCESS
 
@@ -165,15 +175,18 @@ class GroundingNode(LifecycleNode):
                   Subscriber(self, CameraInfo, 'camera_info', qos_profile=10)]
         synchroniser = ApproximateTimeSynchronizer(inputs, queue_size=10,
                                                    slop=p['depth_tolerance_s'])
-        synchroniser.registerCallback(lambda image, depth, info: self.pipeline.submit(
-            image, depth=depth, camera_info=info))
+        synchroniser.registerCallback(self._on_synchronised)
+        inputs[0].registerCallback(lambda image: self.depth_wait.colour(stamp_of(image)))
         return inputs
+
+    def _on_synchronised(self, image: Any, depth: Image, info: CameraInfo) -> None:
+        self.depth_wait.matched(stamp_of(image))
+        self.pipeline.submit(image, depth=depth, camera_info=info)
 
     def ensure_publishers(self, settings: Settings, p: Dict[str, Any]) -> None:
         """Create the output publishers `settings` needs that do not exist yet."""
         actions = settings.grounded_actions
-        kinds = [kind for kind in OUTPUT_TYPES
-                 if p['use_depth'] or kind not in ('markers', 'peak_point')]
+        kinds = [kind for kind in OUTPUT_TYPES if p['use_depth'] or kind not in DEPTH_KINDS]
         for camera in self.pipeline.cameras:
             for action in actions:
                 for kind in kinds:
@@ -195,8 +208,10 @@ class GroundingNode(LifecycleNode):
         def publisher(action: str, kind: str):
             return self.publishers_by_name[output_name(kind, action, grounding.camera, several)]
 
-        wants_overlay = (lambda action: publisher(action, 'overlay').get_subscription_count() > 0)
-        for action, kind, message in grounding_messages(self.builder, grounding, wants_overlay):
+        def wants(action: str, kind: str) -> bool:
+            return kind != 'overlay' or publisher(action, kind).get_subscription_count() > 0
+
+        for action, kind, message in grounding_messages(self.builder, grounding, wants):
             publisher(action, kind).publish(message)
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
@@ -225,20 +240,35 @@ class GroundingNode(LifecycleNode):
         return response
 
     def _publish_diagnostics(self) -> None:
-        counts = self.pipeline.counts()
-        ok, message = diagnostic_summary(counts)
+        self._check_depth_wait()
+        counts, settings = self.pipeline.counts(), self.pipeline.settings
+        ok, message = diagnostic_summary(counts, settings.stream)
         device = self.pipeline.device
-        values = diagnostic_values(counts, device,
-                                   ', '.join(self.pipeline.settings.grounded_actions))
+        values = diagnostic_values(counts, device, ', '.join(settings.grounded_actions),
+                                   settings.stream, self.depth_wait.waited)
         self.diagnostics_pub.publish(self.builder.diagnostics(
             self.get_clock().now().to_msg(), f'{self.get_name()}: grounding', ok, message,
             device, values))
+
+    def _check_depth_wait(self) -> None:
+        late = self.depth_wait.expire()
+        if late and self.inputs and self.depth_wait.stalled():
+            image, depth, info = (entity.sub.topic_name for entity in self.inputs)
+            self._warn(f'{late} colour frame(s) on {image} waited over '
+                       f'{self.depth_wait.wait_s:g} s for a depth image on {depth} and a '
+                       f'camera_info on {info} within depth_tolerance_s of their stamp; is the '
+                       'depth camera running and remapped to depth / camera_info?')
 
     def destroy_node(self) -> None:
         """Stop the worker, then the node."""
         if self.pipeline is not None:
             self.pipeline.stop()
         super().destroy_node()
+
+
+def stamp_of(message: Any) -> Tuple[int, int]:
+    """(sec, nanosec) of a message's header stamp."""
+    return message.header.stamp.sec, message.header.stamp.nanosec
 
 
 def main(args=None) -> int:

@@ -53,6 +53,11 @@ def positive(value: float) -> Optional[str]:
     return None if value > 0 else f'{value} is not positive'
 
 
+def unit_interval(value: float) -> Optional[str]:
+    """Check that a number is in [0, 1]."""
+    return None if 0.0 <= value <= 1.0 else f'{value} is outside [0, 1]'
+
+
 def camera_names(value: List[str]) -> Optional[str]:
     """Check camera names: distinct ROS name tokens (letters, digits, '_'; a letter first)."""
     bad = [name for name in value if not isinstance(name, str) or not CAMERA_NAME.fullmatch(name)]
@@ -127,6 +132,17 @@ SPECS = (
     ParameterSpec('depth_tolerance_s', 0.05, 'largest colour-depth stamp difference, seconds: '
                   "the slop of message_filters' ApproximateTimeSynchronizer", read_only=True,
                   check=at_least(0.0)),
+    ParameterSpec('target_frame', '', 'tf2 frame of every 3D output (positions, poses, cloud, '
+                  "markers), looked up at the image's stamp; empty = the image's own frame"),
+    ParameterSpec('transform_timeout_s', 0.1, "longest wait for the transform at an image's "
+                  'stamp, seconds; a frame without one keeps its 2D outputs (tf_failed)',
+                  check=at_least(0.0)),
+    ParameterSpec('cloud_threshold', 0.5, 'lowest heat of a pixel in ~/cloud, in [0, 1]',
+                  check=unit_interval),
+    ParameterSpec('cloud_stride', 4, 'every cloud_stride-th pixel (rows and columns) goes into '
+                  '~/cloud (at least 1)', check=at_least(1)),
+    ParameterSpec('stream', True, 'ground every frame and publish it; false = only goals of the '
+                  '~/ground action are grounded (no model time on the stream)'),
 )
 SPEC_BY_NAME: Dict[str, ParameterSpec] = {spec.name: spec for spec in SPECS}
 

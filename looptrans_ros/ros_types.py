@@ -1,18 +1,18 @@
 """The rclpy side of the node: message classes for MessageBuilder, QoS, parameter descriptors."""
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Point, PointStamped, Pose, Quaternion, Vector3
+from geometry_msgs.msg import Point, PointStamped, Pose, PoseArray, Quaternion, Vector3
 from looptrans_interfaces.msg import AffordancePeaks, InteractionPoint
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
 from rclpy.qos import HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import Image, PointCloud2, PointField
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 MESSAGE_TYPES = {cls.__name__: cls for cls in (
     AffordancePeaks, ColorRGBA, DiagnosticArray, DiagnosticStatus, Duration, Header, Image,
-    InteractionPoint, KeyValue, Marker, MarkerArray, Point, PointStamped, Pose, Quaternion,
-    Vector3)}
+    InteractionPoint, KeyValue, Marker, MarkerArray, Point, PointCloud2, PointField, PointStamped,
+    Pose, PoseArray, Quaternion, Vector3)}
 RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
                'reliable': ReliabilityPolicy.RELIABLE}
 

@@ -23,6 +23,11 @@ class Settings:
     overlay_alpha: float = 0.5
     colormap: str = 'jet'
     depth_scale: float = 0.001
+    target_frame: str = ''
+    transform_timeout_s: float = 0.1
+    cloud_threshold: float = 0.5
+    cloud_stride: int = 4
+    stream: bool = True
 
     @classmethod
     def from_parameters(cls, values: Mapping[str, Any]) -> 'Settings':

@@ -24,11 +24,13 @@ class Scene:
         image: H x W x 3 uint8, RGB.
         object_name: the AGD20K object drawn.
         part_masks: action -> H x W bool mask of the visible part(s) that afford it.
+        object_mask: H x W bool mask of the object's visible pixels (all its parts).
     """
 
     image: np.ndarray
     object_name: str
     part_masks: Dict[str, np.ndarray]
+    object_mask: np.ndarray
 
     @property
     def affordances(self) -> Tuple[str, ...]:
@@ -46,18 +48,24 @@ class Scene:
 
 
 def draw_object(canvas: np.ndarray, obj: SynthObject, centre: Tuple[float, float], scale: float,
-                rng: np.random.Generator) -> Dict[str, np.ndarray]:
-    """Paint `obj` on `canvas` in a random pose; return action -> visible part mask."""
+                rng: np.random.Generator) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+    """Paint `obj` on `canvas` in a random pose.
+
+    Returns:
+        action -> mask of the visible part(s) that afford it, and the mask of all its pixels.
+    """
     angle, mirror = rng.uniform(-30, 30), bool(rng.random() < 0.5)
     neutral = random_colour(rng, (0.05, 0.35))
     masks = {action: np.zeros(canvas.shape[:2], bool) for action in obj.affordances}
+    silhouette = np.zeros(canvas.shape[:2], bool)
     for part in obj.parts:
         paint = neutral if part.style is None else texture(STYLES[part.style], canvas.shape[:2],
                                                            rng)
         inside = fill(canvas, place(part.shape, centre, scale, angle, mirror), paint)
+        silhouette |= inside
         for action, mask in masks.items():
             mask[inside] = action in part.affordances
-    return masks
+    return masks, silhouette
 
 
 def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject) -> Scene:
@@ -67,8 +75,8 @@ def ego_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject)
     scale = min(size) * rng.uniform(0.34, 0.48)
     margin = 0.7 * scale
     centre = (rng.uniform(margin, width - margin), rng.uniform(margin, height - margin))
-    masks = draw_object(canvas, obj, centre, scale, rng)
-    return Scene(canvas, obj.name, masks)
+    masks, silhouette = draw_object(canvas, obj, centre, scale, rng)
+    return Scene(canvas, obj.name, masks, silhouette)
 
 
 def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
@@ -86,7 +94,7 @@ def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
     scale = side * rng.uniform(0.28, 0.4)
     centre = (rng.uniform(0.3, 0.7) * full[1], rng.uniform(0.4, 0.7) * full[0])
     empty = canvas.copy()
-    masks = draw_object(canvas, obj, centre, scale, rng)
+    masks, silhouette = draw_object(canvas, obj, centre, scale, rng)
     ys, xs = np.nonzero(masks[action])
     if len(xs):
         pick = rng.integers(len(xs))
@@ -94,21 +102,27 @@ def exo_scene(rng: np.random.Generator, size: Tuple[int, int], obj: SynthObject,
     else:
         contact = (int(centre[0]), int(centre[1]))
     figure = int(side * rng.uniform(0.16, 0.22))
-    add_person(canvas, (canvas != empty).any(-1), contact, CONTACTS.get(action, 'hand'), figure,
-               rng)
+    person_shown = add_person(canvas, (canvas != empty).any(-1), contact,
+                              CONTACTS.get(action, 'hand'), figure, rng)
     window = crop_window(rng, full, size, contact)
-    return Scene(canvas[window].copy(), obj.name, {a: m[window] for a, m in masks.items()})
+    return Scene(canvas[window].copy(), obj.name, {a: m[window] for a, m in masks.items()},
+                 (silhouette & ~person_shown)[window])
 
 
 def add_person(canvas: np.ndarray, on_object: np.ndarray, contact: Tuple[int, int], kind: str,
-               figure: int, rng: np.random.Generator) -> None:
-    """Draw a person behind the object (`on_object` mask) but for the hand or body at `contact`."""
+               figure: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw a person behind the object (`on_object` mask) but for the hand or body at `contact`.
+
+    Returns:
+        The mask of the person's pixels drawn.
+    """
     posed = canvas.copy()
     person(posed, contact, kind, figure, rng)
     touch = np.zeros(on_object.shape, np.uint8)
     cv2.circle(touch, contact, max(3, figure // 6), 1, -1)
     shown = (posed != canvas).any(-1) & (~on_object | touch.astype(bool))
     canvas[shown] = posed[shown]
+    return shown
 
 
 def crop_window(rng: np.random.Generator, full: Tuple[int, int], size: Tuple[int, int],
@@ -131,11 +145,17 @@ def render_scene(rng: np.random.Generator, size: Tuple[int, int] = (480, 640),
         object_name: an AGD20K object of `synth_objects.OBJECTS`; None picks one at random.
 
     Returns:
-        (H x W x 3 uint8 RGB image, the actions its object affords). Use `ego_scene` for the
-        part masks and ground-truth heat maps as well.
+        (H x W x 3 uint8 RGB image, the actions its object affords). `random_scene` gives the
+        same image with its masks.
     """
+    scene = random_scene(rng, size, object_name)
+    return scene.image, scene.affordances
+
+
+def random_scene(rng: np.random.Generator, size: Tuple[int, int] = (480, 640),
+                 object_name: Optional[str] = None) -> Scene:
+    """Draw the scene `render_scene` draws, with its part and object masks (same arguments)."""
     if len(size) != 2 or min(size) < 32:
         raise ValueError(f'size must be (height, width) with both >= 32, got {size}')
     obj = object_by_name(object_name) if object_name else OBJECTS[rng.integers(len(OBJECTS))]
-    scene = ego_scene(rng, (int(size[0]), int(size[1])), obj)
-    return scene.image, scene.affordances
+    return ego_scene(rng, (int(size[0]), int(size[1])), obj)

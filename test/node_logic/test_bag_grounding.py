@@ -152,3 +152,71 @@ def test_a_locate_checkpoint_grounds_the_bag_as_locate(tmp_path, scene, monkeypa
     expected = locate_reference.normalize_map(
         raw[locate_reference.UNSEEN.index('cut_with')].numpy(), rgb.shape[1::-1])
     assert np.abs(heatmap - expected).max() < 1e-3  # our resize against PIL's: 2e-4 here
+
+
+K = [50.0, 0.0, 32.0, 0.0, 50.0, 24.0, 0.0, 0.0, 1.0]
+
+
+def depth_message(sec: int, metres: float = 1.5):
+    fields = encode_image(np.full((48, 64), int(metres * 1000), np.uint16), '16UC1')
+    return STORE.types['sensor_msgs/msg/Image'](
+        header=header(sec), height=48, width=64, encoding='16UC1', is_bigendian=0,
+        step=fields.step, data=np.frombuffer(fields.data, np.uint8))
+
+
+def info_message(sec: int):
+    info = STORE.types['sensor_msgs/msg/CameraInfo']
+    roi_type = STORE.types['sensor_msgs/msg/RegionOfInterest']
+    roi = roi_type(x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
+    return info(header=header(sec), height=48, width=64, distortion_model='plumb_bob',
+                d=np.zeros(5), k=np.array(K), r=np.eye(3).ravel(), p=np.zeros(12),
+                binning_x=0, binning_y=0, roi=roi)
+
+
+def write_rgbd_bag(path: Path, messages) -> None:
+    """Write (topic, message) pairs in order, at their stamps (depth may come after colour)."""
+    with Writer(path, version=9, storage_plugin=StoragePlugin.SQLITE3) as writer:
+        connections = {}
+        for topic, message in messages:
+            if topic not in connections:
+                connections[topic] = writer.add_connection(topic, message.__msgtype__,
+                                                           typestore=STORE)
+            writer.write(connections[topic], message.header.stamp.sec * 10**9,
+                         STORE.serialize_cdr(message, message.__msgtype__))
+
+
+def test_depth_topics_give_clouds_and_poses_in_the_image_frame(tmp_path, scene):
+    write_rgbd_bag(tmp_path / 'in', [
+        ('/info', info_message(1)), ('/depth', depth_message(1)), ('/rgb', image(scene, 1)),
+        ('/rgb', image(scene, 2)), ('/info', info_message(2)), ('/depth', depth_message(2, 2.0)),
+        ('/rgb', image(scene, 3))])  # frame 2's depth comes after it; frame 3 has none
+    assert bag_grounding.main(['--input', str(tmp_path / 'in'), '--output', str(tmp_path / 'out'),
+                               '--topic', '/rgb', '--action', 'cut', '--depth-topic', '/depth',
+                               '--camera-info-topic', '/info']) == 0
+    topics, _ = read_bag(tmp_path / 'out')
+    assert len(topics['/depth']) == 2 and len(topics['/info']) == 2, 'inputs are copied'
+    assert [m.header.stamp.sec for _, m in topics['/looptrans/peaks']] == [1, 2, 3]
+    clouds, poses = topics['/looptrans/cloud'], topics['/looptrans/poses']
+    assert [m.header.stamp.sec for _, m in clouds] == [1, 2] == [m.header.stamp.sec
+                                                                 for _, m in poses]
+    for (_, cloud), metres in zip(clouds, (1.5, 2.0)):
+        assert cloud.header.frame_id == 'camera' and cloud.point_step == 16
+        points = np.frombuffer(bytes(cloud.data), '<f4').reshape(-1, 4)
+        assert len(points) and np.allclose(points[:, 2], metres) and (points[:, 3] >= 0.5).all()
+    best = topics['/looptrans/peaks'][0][1].points[0]
+    assert best.has_position and best.has_approach and poses[0][1].header.frame_id == 'camera'
+    pose = poses[0][1].poses[0]
+    assert (pose.position.x, pose.position.z) == pytest.approx((best.position.x, 1.5))
+    assert not topics['/looptrans/peaks'][2][1].points[0].has_position
+
+
+def test_depth_topic_needs_camera_info_and_must_exist(tmp_path, scene, capsys):
+    write_bag(tmp_path / 'in', StoragePlugin.SQLITE3, '/rgb', [image(scene, 1)])
+    arguments = ['--input', str(tmp_path / 'in'), '--output', str(tmp_path / 'out'),
+                 '--topic', '/rgb', '--action', 'cut']
+    with pytest.raises(SystemExit):
+        bag_grounding.main(arguments + ['--depth-topic', '/depth'])
+    assert '--depth-topic and --camera-info-topic go together' in capsys.readouterr().err
+    assert bag_grounding.main(arguments + ['--depth-topic', '/depth',
+                                           '--camera-info-topic', '/info']) == 2
+    assert "no sensor_msgs/msg/Image topic '/depth'" in capsys.readouterr().err

@@ -30,7 +30,8 @@ class CountingGrounder:
 def message(pixels: np.ndarray, sec: int, encoding: str = 'bgr8') -> SimpleNamespace:
     """Return an Image-like message of `pixels` (as any message library has it)."""
     fields_ = encode_image(pixels, encoding)
-    return SimpleNamespace(header=SimpleNamespace(stamp=SimpleNamespace(sec=sec, nanosec=0)),
+    stamp = SimpleNamespace(sec=sec, nanosec=0)
+    return SimpleNamespace(header=SimpleNamespace(stamp=stamp, frame_id='camera_optical'),
                            **vars(fields_))
 
 
@@ -73,7 +74,7 @@ def test_several_actions_from_one_forward_with_one_settings_snapshot(pipeline, s
     assert list(grounding.results) == ['cut', 'hold'] and len(pipeline.grounder.batches) == 1
     assert all(len(result.peaks) <= 1 for result in grounding.results.values())
     assert grounding.settings is pipeline.settings
-    assert grounding.positions == {'cut': None, 'hold': None}
+    assert grounding.spatial == {'cut': None, 'hold': None}
 
 
 def test_a_rejected_frame_leaves_the_other_camera_grounded(pipeline, scene):
@@ -136,7 +137,7 @@ def test_unusable_depth_or_k_is_refused_and_the_frame_grounded_without_positions
     pipeline, published, warnings = pipeline
     depth_item(pipeline, scene, np.ones(depth_size, np.float32), k)
     left = next(g for g in published if g.camera == 'left')
-    assert left.positions == {'hold': None} and left.frame.depth_m is None
+    assert left.spatial == {'hold': None} and left.frame.depth_m is None
     assert reason in warnings[0] and 'ignoring the depth of a frame' in warnings[0]
     counts = pipeline.counts()
     assert (counts.processed, counts.rejected, counts.depth_rejected) == (2, 0, 1)
@@ -146,8 +147,11 @@ def test_good_depth_gives_positions(pipeline, scene):
     pipeline, published, _ = pipeline
     depth_item(pipeline, scene, np.full(scene.shape[:2], 2.0, np.float32),
                [50.0, 0, 32, 0, 50, 24, 0, 0, 1])
-    positions = next(g for g in published if g.camera == 'left').positions['hold']
+    spatial = next(g for g in published if g.camera == 'left').spatial['hold']
+    assert spatial.frame_id == 'camera_optical'
+    positions = spatial.positions
     assert positions and all(p is None or p[2] == pytest.approx(2.0) for p in positions)
+    assert np.allclose(spatial.cloud[:, 2], 2.0)
 
 
 def test_a_publish_that_fails_for_one_camera_counts_only_that_frame(tiny_grounder, scene):

@@ -5,7 +5,7 @@ from pathlib import Path
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {'node', 'synthetic_camera', 'save_image', 'ros_types'}
+NODES = {'node', 'synthetic_camera', 'save_image', 'ros_types', 'tf_lookup', 'ground_action'}
 BLOCKED = ['rclpy', 'sensor_msgs', 'std_msgs', 'geometry_msgs', 'cv_bridge', 'rcl_interfaces',
            'builtin_interfaces', 'looptrans_interfaces']
 

@@ -18,7 +18,10 @@ def test_rviz_config_has_the_displays():
     displays = {d['Class']: d for d in manager['Displays'] if 'Topic' in d}
     topics = {d['Topic']['Value']: d for d in manager['Displays'] if 'Topic' in d}
     assert {'rviz_default_plugins/Image', 'rviz_default_plugins/MarkerArray',
-            'rviz_default_plugins/PointStamped'} <= set(displays)
+            'rviz_default_plugins/PointStamped', 'rviz_default_plugins/PointCloud2',
+            'rviz_default_plugins/PoseArray'} <= set(displays)
+    assert displays['rviz_default_plugins/PointCloud2']['Channel Name'] == 'heat'
+    assert {'/looptrans_grounding/cloud', '/looptrans_grounding/poses'} <= set(topics)
     for topic in ('overlay', 'heatmap'):
         qos = topics[f'/looptrans_grounding/{topic}']['Topic']
         assert (qos['Reliability Policy'], qos['Depth']) == ('Best Effort', 1)

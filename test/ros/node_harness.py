@@ -11,10 +11,12 @@ import unittest
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+from looptrans_interfaces.action import Ground
 from looptrans_interfaces.msg import AffordancePeaks
 import numpy as np
 from rcl_interfaces.msg import Log
 import rclpy
+from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -28,6 +30,9 @@ from looptrans_ros.image_codec import encode_compressed, encode_image
 
 WAIT_S = 20.0
 """Longest wait for anything; tests normally get there in well under a second."""
+STARTUP_S = 90.0
+"""Longest wait for a launched node's first output: it loads torch and the model first, which
+took over 20 s on a test machine with a load average of 7."""
 WARN = 30
 """rcl_interfaces/msg/Log level of warnings."""
 ROSOUT_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
@@ -88,6 +93,7 @@ class Probe:
         for node in [*nodes, self.node]:
             self.executor.add_node(node)
         self._publishers = {}
+        self._clients = {}
 
     def subscribe(self, msg_type, topic: str, qos=10) -> list:
         """Subscribe to `topic`; return the list its messages are appended to.
@@ -129,11 +135,31 @@ class Probe:
         assert future.done(), f'no response from {srv_name} within {WAIT_S} s'
         return future.result()
 
-    def spin_until(self, condition: Callable[[], bool], what: str = 'the condition') -> None:
-        """Spin the nodes until `condition()` holds; fail after WAIT_S seconds."""
-        deadline = time.monotonic() + WAIT_S
+    def send_goal(self, action_name: str, goal, feedback: Optional[list] = None):
+        """Send a Ground goal; return its accepted handle; feedback stages go to `feedback`."""
+        if action_name not in self._clients:
+            self._clients[action_name] = ActionClient(self.node, Ground, action_name)
+        client = self._clients[action_name]
+        self.spin_until(client.server_is_ready, f'the {action_name} action server')
+        future = client.send_goal_async(goal, feedback_callback=None if feedback is None else (
+            lambda message: feedback.append(message.feedback.stage)))
+        self.spin_until(future.done, f'{action_name} to answer the goal')
+        handle = future.result()
+        assert handle.accepted, f'{action_name} rejected the goal'
+        return handle
+
+    def result(self, handle):
+        """Spin until the goal of `handle` ends; return (status, result)."""
+        future = handle.get_result_async()
+        self.spin_until(future.done, 'the goal to end')
+        return future.result().status, future.result().result
+
+    def spin_until(self, condition: Callable[[], bool], what: str = 'the condition',
+                   timeout_s: float = WAIT_S) -> None:
+        """Spin the nodes until `condition()` holds; fail after `timeout_s` seconds."""
+        deadline = time.monotonic() + timeout_s
         while not condition():
-            assert time.monotonic() < deadline, f'waited {WAIT_S} s for {what}'
+            assert time.monotonic() < deadline, f'waited {timeout_s} s for {what}'
             self.executor.spin_once(timeout_sec=0.01)
 
     def spin_for(self, seconds: float) -> None:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from node_harness import IMAGE_QOS, Probe
+from node_harness import IMAGE_QOS, Probe, STARTUP_S
 import pytest
 import rclpy
 from rclpy.context import Context
@@ -27,7 +27,7 @@ def wait_for_heatmap() -> None:
     probe = Probe([], context=context)
     try:
         heatmaps = probe.subscribe(Image, '/looptrans_grounding/heatmap', IMAGE_QOS)
-        probe.spin_until(lambda: heatmaps, 'a heat map from the launched node')
+        probe.spin_until(lambda: heatmaps, 'a heat map from the launched node', STARTUP_S)
     finally:
         probe.close()
         rclpy.try_shutdown(context=context)
