@@ -126,14 +126,21 @@ class Probe:
             self._publishers[topic] = publisher
         self._publishers[topic].publish(message)
 
-    def call(self, srv_type, srv_name: str, request):
-        """Call a service and spin until the response arrives; return it."""
+    def call(self, srv_type, srv_name: str, request, attempts: int = 1):
+        """Call a service and spin until the response arrives; return it.
+
+        A response can be lost while DDS discovery of a just-started node completes (the
+        server does not know the client's reader yet): a request that may be repeated is sent
+        up to `attempts` times, each waited for WAIT_S / attempts.
+        """
         client = self.node.create_client(srv_type, srv_name)
         assert client.wait_for_service(timeout_sec=WAIT_S), f'no {srv_name} service'
-        future = client.call_async(request)
-        self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S)
-        assert future.done(), f'no response from {srv_name} within {WAIT_S} s'
-        return future.result()
+        for _ in range(attempts):
+            future = client.call_async(request)
+            self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S / attempts)
+            if future.done():
+                return future.result()
+        raise AssertionError(f'no response from {srv_name} within {WAIT_S} s')
 
     def send_goal(self, action_name: str, goal, feedback: Optional[list] = None):
         """Send a Ground goal; return its accepted handle; feedback stages go to `feedback`."""

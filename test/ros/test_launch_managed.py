@@ -48,8 +48,8 @@ class TestManagedNode(ProbeTestCase):
     """One ordered scenario: unconfigured, configure, activate, several actions, deactivate."""
 
     def state(self) -> int:
-        return self.probe.call(GetState, f'{NODE}/get_state',
-                               GetState.Request()).current_state.id
+        return self.probe.call(GetState, f'{NODE}/get_state', GetState.Request(),
+                               attempts=4).current_state.id
 
     def transition(self, transition: int) -> None:
         request = ChangeState.Request(transition=Transition(id=transition))
