@@ -142,6 +142,12 @@ def flat_depth_messages(stamp: Header) -> list:
             ('/image', image_message(scene, 'bgr8', stamp))]
 
 
+def settled(counts) -> bool:
+    """Return whether every frame received is processed, dropped, rejected or failed."""
+    return counts.received == (counts.processed + counts.dropped + counts.rejected
+                               + counts.failed)
+
+
 def flat_depth_frame(probe, stamp: Header) -> None:
     """Publish camera_info, a flat 2 m depth and a frame, all stamped `stamp`."""
     for topic, message in flat_depth_messages(stamp):
@@ -205,10 +211,13 @@ def test_without_a_transform_2d_goes_on_tf_failed_counts_one_warning_a_second(ti
         flat_depth_frame(probe, header(50, index * 100_000_000))
         probe.spin_for(0.1)
     probe.spin_until(lambda: len(out['peaks']) >= frames // 2, 'peaks of most frames')
+    probe.spin_until(lambda: settled(node.pipeline.counts()), 'every received frame accounted')
+    counts = node.pipeline.counts()
+    probe.spin_until(lambda: len(out['peaks']) == counts.processed, 'the peaks of every frame')
     assert all(not p.has_position for peaks in out['peaks'] for p in peaks.points)
     assert len(out['heatmap']) >= frames // 2
-    failed = node.pipeline.counts().tf_failed
-    assert failed == len(out['peaks'])
+    failed = counts.tf_failed
+    assert failed == counts.processed
     probe.spin_until(lambda: diagnostics and any(
         values_of(d).get('tf_failed') == str(failed)
         for d in diagnostics), 'tf_failed on /diagnostics')
