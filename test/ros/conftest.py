@@ -12,7 +12,7 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
 
 try:
-    import rclpy  # noqa: F401
+    import rclpy
     NO_ROS: Optional[str] = None
 except ImportError as error:
     NO_ROS = f'rclpy does not import ({error}): source /opt/ros/<distro>/setup.bash'
@@ -31,3 +31,21 @@ def pytest_pycollect_makemodule(module_path, parent):
     if NO_ROS is not None:
         return SkippedWithoutRos.from_parent(parent, path=module_path)
     return None
+
+
+@pytest.fixture
+def ros_context():
+    """Start the default context for one test; shut it down afterwards."""
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+@pytest.fixture
+def start_node(ros_context):
+    """Return start(**parameters) -> (node, probe) on a fresh context; cleaned up afterwards."""
+    from looptrans_ros.node import GroundingNode
+    from node_harness import NodesUnderTest
+    nodes = NodesUnderTest(GroundingNode)
+    yield nodes.start
+    nodes.close()

@@ -7,7 +7,6 @@ from looptrans_interfaces.action import Ground
 from node_harness import camera_info, header, image_message, NodesUnderTest
 import numpy as np
 import pytest
-import rclpy
 from rclpy.action import ActionClient
 from sensor_msgs.msg import RegionOfInterest
 from sensor_msgs_py.point_cloud2 import read_points_numpy
@@ -18,13 +17,6 @@ from looptrans_ros.node import GroundingNode
 
 K = [50.0, 0.0, 32.0, 0.0, 50.0, 24.0, 0.0, 0.0, 1.0]
 ACTION = '/looptrans_grounding/ground'
-
-
-@pytest.fixture
-def ros_context():
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
 
 
 @pytest.fixture

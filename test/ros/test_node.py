@@ -44,14 +44,6 @@ class GatedGrounder:
 
 
 @pytest.fixture
-def ros_context():
-    """Start the default context for one test; shut it down afterwards."""
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
-
-
-@pytest.fixture
 def make_node(monkeypatch, tiny_grounder, ros_context):
     """Return make(grounder=..., **parameters) -> (node, probe); destroys both afterwards."""
     nodes = NodesUnderTest(GroundingNode)

@@ -1,15 +1,13 @@
 """The node's `backend` on real rclpy: OpenVINO gives torch's heat map; bad precisions fail."""
-from node_harness import header, image_message, NodesUnderTest, warnings_of
+from node_harness import header, image_message, warnings_of
 import numpy as np
 import pytest
-import rclpy
 from rclpy.lifecycle import TransitionCallbackReturn
 
 from looptrans_core.affordances import SEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
 from looptrans_core.grounder import Grounder
 from looptrans_ros.image_codec import decode_image, fields_of
-from looptrans_ros.node import GroundingNode
 from model_factory import make_tiny_model
 
 pytest.importorskip('openvino')
@@ -22,16 +20,6 @@ def checkpoint(tmp_path):
     """Save a seeded tiny model as a checkpoint file; return its path."""
     metadata = CheckpointMetadata('vit_tiny_test', SEEN_AFFORDANCES, 'Seen', description='test')
     return str(save_checkpoint(make_tiny_model(), tmp_path / 'tiny.safetensors', metadata))
-
-
-@pytest.fixture
-def start_node():
-    """Return start(**parameters) -> (node, probe) on a fresh context; cleaned up afterwards."""
-    rclpy.init()
-    nodes = NodesUnderTest(GroundingNode)
-    yield nodes.start
-    nodes.close()
-    rclpy.try_shutdown()
 
 
 def test_openvino_node_publishes_the_torch_heat_map(start_node, checkpoint, scene):

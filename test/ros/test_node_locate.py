@@ -1,24 +1,11 @@
 """The node's `checkpoint` parameter with a file in LOCATE's layout, on real rclpy."""
-from node_harness import header, image_message, NodesUnderTest
+from node_harness import header, image_message
 import numpy as np
-import pytest
-import rclpy
 from rclpy.lifecycle import TransitionCallbackReturn
 
 import locate_reference
 from locate_reference import save_locate_file, TINY
 from looptrans_ros.image_codec import decode_image, fields_of
-from looptrans_ros.node import GroundingNode
-
-
-@pytest.fixture
-def start_node():
-    """Return start(**parameters) -> (node, probe) on a fresh context; cleaned up afterwards."""
-    rclpy.init()
-    nodes = NodesUnderTest(GroundingNode)
-    yield nodes.start
-    nodes.close()
-    rclpy.try_shutdown()
 
 
 def test_a_locate_checkpoint_runs_in_the_node_as_locate(start_node, tmp_path, scene, capfd):
