@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ament_index_python.packages import get_package_prefix
 from diagnostic_msgs.msg import DiagnosticArray
@@ -64,23 +64,27 @@ def installed_node() -> Path:
     return Path(get_package_prefix('looptrans_ros')) / 'lib/looptrans_ros/grounding_node'
 
 
-def start_node(checkpoint: str, executable: Path, backend: str,
-               precision: str) -> subprocess.Popen:
-    """Start `executable` (a grounding_node) on /bench/image, its own process, CPU.
+def start_node(checkpoint: str, executable: Path, backend: str, precision: str,
+               arguments: Sequence[str] = ('-r', 'image:=/bench/image'),
+               env: Optional[Dict[str, str]] = None, output=None) -> subprocess.Popen:
+    """Start `executable` (a grounding_node) with ROS `arguments`, its own process, CPU.
 
-    An empty `checkpoint` is the node's default, the bundled demo model. The executable's own
-    package (`<prefix>/lib/pythonX.Y/site-packages` beside it) comes first on PYTHONPATH, so
-    another build runs its own code.
+    An empty `checkpoint` is the node's default, the bundled demo model; the default
+    `arguments` remap its image to /bench/image; `env` is added to this process's environment;
+    its stdout and stderr go to the file `output` (default: this process's).
+    The executable's own package (`<prefix>/lib/pythonX.Y/site-packages` beside it) comes
+    first on PYTHONPATH, so another build runs its own code.
     """
     version = f'python{sys.version_info.major}.{sys.version_info.minor}'
     site = executable.resolve().parents[2] / 'lib' / version / 'site-packages'
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, **(env or {}), PYTHONPATH=os.pathsep.join(
         [str(site), os.environ.get('PYTHONPATH', '')]))
     model = ['-p', f'checkpoint:={checkpoint}'] if checkpoint else []
     return subprocess.Popen(
         [str(executable), '--ros-args', *model, '-p', 'device:=cpu', '-p', f'backend:={backend}',
-         '-p', f'precision:={precision}', '-r', 'image:=/bench/image', '--log-level', 'warn'],
-        stdin=subprocess.DEVNULL, env=env)
+         '-p', f'precision:={precision}', *arguments, '--log-level', 'warn'],
+        stdin=subprocess.DEVNULL, env=env, stdout=output,
+        stderr=None if output is None else subprocess.STDOUT)
 
 
 def rss_mib(pid: int) -> float:

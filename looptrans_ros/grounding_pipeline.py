@@ -88,13 +88,27 @@ class GroundingPipeline:
                camera_info: Any = None) -> None:
         """Store a camera's frame (with depth and camera_info when synchronised) for the worker.
 
-        A frame still waiting is replaced and counted as dropped.
+        A frame whose layout or header is unusable is refused here (counted as rejected and
+        logged), so it never takes the place of a good frame; a frame still waiting is
+        replaced and counted as dropped.
         """
+        try:
+            self.decoder(self.settings).check(image)
+        except ImageFormatError as error:
+            self._slots.refuse(camera)
+            self._reject(camera, error)
+            return
         self._slots.put(camera, Submitted(image, depth, camera_info))
 
     def counts(self) -> Counts:
         """Frames received, processed, dropped, rejected and failed, and the last timings."""
         return self._stats.snapshot(self._slots.received, self._slots.dropped)
+
+    def camera_counts(self) -> Dict[str, Counts]:
+        """Each camera's frames received, processed, dropped, rejected and failed."""
+        slots = self._slots.slots
+        return self._stats.camera_counts({name: slot.received for name, slot in slots.items()},
+                                         {name: slot.dropped for name, slot in slots.items()})
 
     @property
     def device(self) -> str:
@@ -121,7 +135,7 @@ class GroundingPipeline:
 
     def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
         """Ground one frame now, on this thread (the bag tool); None when it was rejected."""
-        self._slots.put(camera, Submitted(image))
+        self.submit(image, camera)
         return self._step(self._slots.take_all(timeout=0)).get(camera)
 
     def _run(self) -> None:
@@ -139,15 +153,15 @@ class GroundingPipeline:
     def _step(self, items: Dict[str, Submitted]) -> Dict[str, Grounding]:
         """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
         settings = self.settings
-        decoder = MessageDecoder(self.bridge, settings.depth_scale, settings.max_image_pixels)
+        decoder = self.decoder(settings)
         frames = {camera: frame for camera, frame in
-                  ((camera, self._decode(decoder, item)) for camera, item in items.items())
+                  ((camera, self._decode(decoder, item, camera)) for camera, item in items.items())
                   if frame is not None}
         done: Dict[str, Grounding] = {}
         try:
             self._ground(frames, items, settings, done)
         except Exception as error:  # noqa: B902 - one bad frame must not stop the node
-            self._stats.failed(len(frames) - len(done))
+            self._stats.failed([camera for camera in frames if camera not in done])
             self.warn(f'grounding a frame failed: {error!r}')
         return done
 
@@ -169,10 +183,19 @@ class GroundingPipeline:
             grounding = Grounding(camera, frame, result, positions, settings)
             self.publish(grounding)
             self._stats.processed(inference_ms,
-                                  (time.monotonic() - items[camera].arrived) * 1000.0)
+                                  (time.monotonic() - items[camera].arrived) * 1000.0, camera)
             done[camera] = grounding
 
-    def _decode(self, decoder: MessageDecoder, item: Submitted) -> Optional[Frame]:
+    def decoder(self, settings: Settings) -> MessageDecoder:
+        """Return the message decoder of `settings`."""
+        return MessageDecoder(self.bridge, settings.depth_scale, settings.max_image_pixels)
+
+    def _reject(self, camera: str, error: ImageFormatError) -> None:
+        self._stats.rejected(camera)
+        self.warn(f'rejected a frame: {error}')
+
+    def _decode(self, decoder: MessageDecoder, item: Submitted,
+                camera: str) -> Optional[Frame]:
         """Return the frame of `item`; None when its colour image is refused (counted, logged).
 
         Refused depth or camera_info (counted as depth_rejected, logged) leaves a frame without
@@ -181,8 +204,7 @@ class GroundingPipeline:
         try:
             pixels, order = decoder.colour(item.image)
         except ImageFormatError as error:
-            self._stats.rejected()
-            self.warn(f'rejected a frame: {error}')
+            self._reject(camera, error)
             return None
         frame = Frame(item.image.header, pixels, order)
         if item.depth is None:

@@ -22,7 +22,7 @@ from visualization_msgs.msg import MarkerArray
 from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
-from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
+from looptrans_ros.diagnostics import camera_values, diagnostic_summary, diagnostic_values
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
@@ -229,6 +229,7 @@ class GroundingNode(LifecycleNode):
         device = self.pipeline.device
         values = diagnostic_values(counts, device,
                                    ', '.join(self.pipeline.settings.grounded_actions))
+        values += camera_values(self.pipeline.camera_counts())
         self.diagnostics_pub.publish(self.builder.diagnostics(
             self.get_clock().now().to_msg(), f'{self.get_name()}: grounding', ok, message,
             device, values))

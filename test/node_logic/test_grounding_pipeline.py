@@ -85,6 +85,9 @@ def test_a_rejected_frame_leaves_the_other_camera_grounded(pipeline, scene):
     assert [g.camera for g in published] == ['left']
     assert "rejected a frame: unsupported image encoding 'yuv422'" in warnings[0]
     assert pipeline.counts().rejected == 1
+    by_camera = pipeline.camera_counts()
+    assert (by_camera['right'].rejected, by_camera['left'].rejected) == (1, 0)
+    assert (by_camera['right'].received, by_camera['left'].processed) == (1, 1)
 
 
 def test_a_failing_step_is_counted_and_the_next_frame_goes_on(pipeline, scene):
@@ -164,3 +167,19 @@ def test_a_publish_that_fails_for_one_camera_counts_only_that_frame(tiny_grounde
     counts = pipeline.counts()
     assert [g.camera for g in published] == ['left'] and 'disk full' in warnings[0]
     assert (counts.received, counts.processed, counts.failed) == (2, 1, 1)
+    by_camera = {camera: (c.received, c.processed, c.failed)
+                 for camera, c in pipeline.camera_counts().items()}
+    assert by_camera == {'left': (1, 1, 0), 'right': (1, 0, 1)}
+
+
+def test_a_bad_frame_is_refused_on_arrival_and_never_replaces_a_good_one(pipeline, scene):
+    pipeline, published, warnings = pipeline
+    pipeline.submit(message(scene, 1), 'right')
+    truncated = message(scene, 2)
+    truncated.data = bytes(truncated.data[:100])
+    pipeline.submit(truncated, 'right')
+    assert 'rejected a frame: image data has 100 bytes' in warnings[0]
+    assert pipeline.process(message(scene, 3), 'left') is not None
+    assert [(g.camera, g.frame.header.stamp.sec) for g in published] == [('left', 3), ('right', 1)]
+    right = pipeline.camera_counts()['right']
+    assert (right.received, right.processed, right.dropped, right.rejected) == (2, 1, 0, 1)

@@ -4,7 +4,7 @@ import pytest
 from rosbags.typesys import get_typestore, Stores
 
 from looptrans_core.peaks import Peak
-from looptrans_ros.diagnostics import Counts, diagnostic_summary, diagnostic_values
+from looptrans_ros.diagnostics import camera_values, Counts, diagnostic_summary, diagnostic_values
 from looptrans_ros.image_codec import decode_image, fields_of
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder, peak_values
@@ -72,3 +72,7 @@ def test_diagnostic_values_and_summary():
                       'frames_processed': '3', 'frames_dropped': '2', 'frames_rejected': '1',
                       'frames_failed': '1', 'depth_rejected': '0', 'device': 'cpu',
                       'action': 'cut'}
+    assert camera_values({'': counts}) == [], 'the unnamed camera is the totals alone'
+    assert dict(camera_values({'left': counts})) == {
+        'left/frames_received': '7', 'left/frames_processed': '3', 'left/frames_dropped': '2',
+        'left/frames_rejected': '1', 'left/frames_failed': '1'}
