@@ -37,7 +37,8 @@ class PipelineStats:
         mine = self._by_camera.get(camera, Counts())
         self._by_camera[camera] = replace(mine, **{what: getattr(mine, what) + 1})
 
-    def processed(self, inference_ms: float, end_to_end_ms: float, camera: str = SINGLE_CAMERA) -> None:
+    def processed(self, inference_ms: float, end_to_end_ms: float,
+                  camera: str = SINGLE_CAMERA) -> None:
         """Count a processed frame with its inference and end-to-end (stamp to publish) times."""
         with self._lock:
             self._count(camera, 'processed')
