@@ -6,6 +6,7 @@ ros2 launch looptrans_ros grounding.launch.py use_sim_camera:=true use_rviz:=fal
 The node's parameters come from `params_file` (default: the package's config/grounding.yaml);
 the parameter arguments below override it only when given. With autostart:=false the node
 waits, unconfigured, for `ros2 lifecycle set /looptrans_grounding configure` then `activate`.
+SIGTERM to `ros2 launch` (docker stop, systemd) shuts down as Ctrl-C does (launch_sigterm).
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
@@ -13,6 +14,8 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
+
+from looptrans_ros.launch_sigterm import shut_down_on_sigterm
 
 GIVEN_ONLY = "the params file's value unless given"
 ARGUMENTS = [
@@ -77,4 +80,5 @@ def generate_launch_description() -> LaunchDescription:
         arguments=['-d', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
                                                'looptrans.rviz'])],
         condition=IfCondition(config['use_rviz']))
-    return LaunchDescription(declared + [OpaqueFunction(function=grounding_node), camera, rviz])
+    return LaunchDescription([OpaqueFunction(function=shut_down_on_sigterm)] + declared + [
+        OpaqueFunction(function=grounding_node), camera, rviz])
