@@ -1,4 +1,4 @@
-"""SIGTERM to `ros2 launch` ends the launch as a clean shutdown: what `docker stop` and systemd send.
+"""SIGTERM to `ros2 launch` ends the launch cleanly: what `docker stop` and systemd send.
 
 Jazzy's launch registers SIGTERM with its signal manager but leaves Python's disposition of
 SIGTERM at the default, so the launch process dies at once and its nodes are orphaned
