@@ -125,8 +125,10 @@ class Probe:
         client = self.node.create_client(srv_type, srv_name)
         assert client.wait_for_service(timeout_sec=WAIT_S), f'no {srv_name} service'
         future = client.call_async(request)
-        self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S)
-        assert future.done(), f'no response from {srv_name} within {WAIT_S} s'
+        # Not executor.spin_until_future_complete: Jazzy's adds a done callback to the future
+        # on every spin, so a long wait leaves thousands of tasks behind (memory tests see it).
+        self.spin_until(future.done, f'a response from {srv_name}')
+        self.node.destroy_client(client)
         return future.result()
 
     def spin_until(self, condition: Callable[[], bool], what: str = 'the condition') -> None:
