@@ -28,7 +28,7 @@ from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.outputs import grounding_messages, output_name
-from looptrans_ros.parameters import parameter_error, SPECS
+from looptrans_ros.parameters import parameter_error, SPECS, unconfigured_only_error
 from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
 
@@ -202,6 +202,8 @@ class GroundingNode(LifecycleNode):
         for parameter in parameters:
             reason = parameter_error(parameter.name, parameter.value, self.available) if \
                 self.pipeline is not None or parameter.name not in ('action', 'actions') else None
+            if self.pipeline is not None:
+                reason = reason or unconfigured_only_error(parameter.name)
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
         if self.pipeline is not None:
