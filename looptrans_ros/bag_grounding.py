@@ -4,10 +4,11 @@ python -m looptrans_ros.bag_grounding --input IN --output OUT --topic T --action
 Needs no ROS install: bags are read and written with rosbags (sqlite3 or mcap storage).
 """
 import argparse
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer, WriterError
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from looptrans_core import (add_backend_arguments, add_device_argument, load_default_grounder,
                             MAX_IMAGE_PIXELS, PeakConfig)
 from looptrans_ros.bag_paths import atomic_output, bag_folder, check_output
+from looptrans_ros.bag_salvage import salvage
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder
@@ -39,6 +41,7 @@ class BagReport:
 
     processed: int = 0
     skipped: Dict[str, int] = field(default_factory=dict)
+    salvaged: str = ''
 
     def skip(self, reason: str) -> None:
         """Count a skipped frame under its reason (the pipeline's warning)."""
@@ -77,6 +80,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'bag_grounding: {error}', file=sys.stderr)
         return 2
     skipped = sum(report.skipped.values())
+    if report.salvaged:
+        print(f'bag_grounding: {report.salvaged}')
     print(f'grounded {report.processed} frame(s) into {args.output}; skipped {skipped}')
     for reason, count in sorted(report.skipped.items()):
         print(f'  {count} x {reason}')
@@ -113,7 +118,8 @@ def write_grounded_bag(args: argparse.Namespace, input_bag: Path, storage: str, 
     builder = MessageBuilder({k: store.types[v] for k, v in BUILDER_TYPES.items()},
                              lambda data: np.frombuffer(data, np.uint8))
     report = BagReport()
-    with Reader(input_bag) as reader, atomic_output(args.output, args.overwrite) as partial:
+    with open_input(input_bag, report) as reader, \
+            atomic_output(args.output, args.overwrite) as partial:
         source = [c for c in reader.connections if c.topic == args.topic]
         if not source or source[0].msgtype not in IMAGE_TYPES:
             images = sorted(c.topic for c in reader.connections if c.msgtype in IMAGE_TYPES)
@@ -147,6 +153,28 @@ def write_grounded_bag(args: argparse.Namespace, input_bag: Path, storage: str, 
                 pipeline.process(message)
             report.processed = pipeline.counts().processed
     return report
+
+
+@contextmanager
+def open_input(input_bag: Path, report: BagReport) -> Iterator[Any]:
+    """Yield the input bag's reader: rosbags', or the readable part of a cut-off MCAP bag."""
+    reader = Reader(input_bag)
+    try:
+        reader.open()
+    except ReaderError:
+        if not any(input_bag.glob('*.mcap')):
+            raise
+    else:
+        try:
+            yield reader
+        finally:
+            reader.close()
+        return
+    bag = salvage(input_bag)
+    if not bag.connections:
+        raise ReaderError('no readable MCAP record before the end of the file')
+    report.salvaged = bag.describe()
+    yield bag
 
 
 if __name__ == '__main__':
