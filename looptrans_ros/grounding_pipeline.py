@@ -19,6 +19,7 @@ from looptrans_ros.image_codec import as_bgr, ImageFormatError
 from looptrans_ros.projection import Intrinsics, peak_positions, Point3
 from looptrans_ros.rate_limiter import RateLimiter
 from looptrans_ros.settings import Settings
+from looptrans_ros.stage_times import StageTimes
 
 POLL_S = 0.1
 """How often an idle worker checks whether it should stop."""
@@ -66,14 +67,16 @@ class GroundingPipeline:
     Args:
         grounder: the model.
         settings: the first settings snapshot; assign `pipeline.settings` to change them.
-        publish: called with each Grounding (on the worker thread once `start` ran).
+        publish: called with each Grounding (on the worker thread once `start` ran); it may
+            return the milliseconds it spent per stage ('images', 'publish') to be timed.
         warn: logs a problem with one frame; the pipeline goes on with the next.
         bridge: the checked cv_bridge the decoder uses.
         cameras: camera keys; the default is the single camera of a node without names.
     """
 
     def __init__(self, grounder: Grounder, settings: Settings,
-                 publish: Callable[[Grounding], None], warn: Callable[[str], None],
+                 publish: Callable[[Grounding], Optional[Dict[str, float]]],
+                 warn: Callable[[str], None],
                  bridge: Bridge = CODEC_ONLY, cameras: Sequence[str] = (SINGLE_CAMERA,)) -> None:
         self.grounder = grounder
         self.settings = settings
@@ -81,6 +84,7 @@ class GroundingPipeline:
         self.cameras = tuple(cameras)
         self._slots = CameraSlots(cameras)
         self._stats = PipelineStats()
+        self._stages = StageTimes()
         self._limiter = RateLimiter()
         self._thread: Optional[threading.Thread] = None
 
@@ -92,6 +96,11 @@ class GroundingPipeline:
         logged), so it never takes the place of a good frame; a frame still waiting is
         replaced and counted as dropped.
         """
+        stamp = image.header.stamp
+        self._stages.add('receive', (time.time() - stamp.sec - stamp.nanosec * 1e-9) * 1000.0)
+        self._store(image, camera, depth, camera_info)
+
+    def _store(self, image: Any, camera: str, depth: Any = None, camera_info: Any = None) -> None:
         try:
             self.decoder(self.settings).check(image)
         except ImageFormatError as error:
@@ -109,6 +118,10 @@ class GroundingPipeline:
         slots = self._slots.slots
         return self._stats.camera_counts({name: slot.received for name, slot in slots.items()},
                                          {name: slot.dropped for name, slot in slots.items()})
+
+    def stage_medians(self) -> Dict[str, float]:
+        """Median milliseconds of each stage of a frame (stage_times.STAGES) over recent ones."""
+        return self._stages.medians()
 
     @property
     def device(self) -> str:
@@ -135,7 +148,7 @@ class GroundingPipeline:
 
     def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
         """Ground one frame now, on this thread (the bag tool); None when it was rejected."""
-        self.submit(image, camera)
+        self._store(image, camera)
         return self._step(self._slots.take_all(timeout=0)).get(camera)
 
     def _run(self) -> None:
@@ -154,9 +167,10 @@ class GroundingPipeline:
         """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
         settings = self.settings
         decoder = self.decoder(settings)
-        frames = {camera: frame for camera, frame in
-                  ((camera, self._decode(decoder, item, camera)) for camera, item in items.items())
-                  if frame is not None}
+        with self._stages.timed('decode'):
+            frames = {camera: frame for camera, frame in
+                      ((camera, self._decode(decoder, item, camera))
+                       for camera, item in items.items()) if frame is not None}
         done: Dict[str, Grounding] = {}
         try:
             self._ground(frames, items, settings, done)
@@ -172,16 +186,22 @@ class GroundingPipeline:
             return
         start = time.perf_counter()
         actions = settings.grounded_actions
-        results = self.grounder.ground_batch(
-            [frame.pixels for frame in frames.values()], actions,
-            channel_order=[frame.channel_order for frame in frames.values()],
-            peak_config=settings.peak_config)
+        with self._stages.timed('preprocess'):
+            prepared = self.grounder.prepare(
+                [frame.pixels for frame in frames.values()], actions,
+                channel_order=[frame.channel_order for frame in frames.values()],
+                peak_config=settings.peak_config)
+        with self._stages.timed('network'):
+            raw = self.grounder.network(prepared)
+        with self._stages.timed('postprocess'):
+            results = self.grounder.finish(prepared, raw)
         inference_ms = (time.perf_counter() - start) * 1000.0
         for (camera, frame), result in zip(frames.items(), results):
             positions = {action: self.positions(frame, result[action].peaks)
                          for action in actions}
             grounding = Grounding(camera, frame, result, positions, settings)
-            self.publish(grounding)
+            for stage, ms in (self.publish(grounding) or {}).items():
+                self._stages.add(stage, ms)
             self._stats.processed(inference_ms,
                                   (time.monotonic() - items[camera].arrived) * 1000.0, camera)
             done[camera] = grounding

@@ -6,6 +6,7 @@ is dropped. With `autostart` (default) the node configures and activates itself 
 """
 from functools import partial
 import sys
+import time
 from typing import Any, Dict, List, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -14,6 +15,7 @@ from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
 from message_filters import ApproximateTimeSynchronizer, Subscriber
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.event_handler import QoSMessageLostInfo, SubscriptionEventCallbacks
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -22,7 +24,8 @@ from visualization_msgs.msg import MarkerArray
 from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
-from looptrans_ros.diagnostics import camera_values, diagnostic_summary, diagnostic_values
+from looptrans_ros.diagnostics import (camera_values, diagnostic_summary, diagnostic_values,
+                                       lost_values)
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
@@ -31,6 +34,7 @@ from looptrans_ros.outputs import grounding_messages, output_name
 from looptrans_ros.parameters import parameter_error, SPECS, unconfigured_only_error
 from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
+from looptrans_ros.stage_times import stage_values
 
 OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
                 'markers': MarkerArray, 'peak_point': PointStamped}
@@ -57,6 +61,8 @@ class GroundingNode(LifecycleNode):
         self.available: Tuple[str, ...] = ()
         self.publishers_by_name: Dict[str, Any] = {}
         self.inputs: List[Any] = []
+        self.frames_lost: Dict[str, int] = {}
+        """Per camera: frames the middleware reported lost (its message_lost event)."""
         self.limited_warning = LogLimiter(self.get_logger().warning)
         self.bridge = load_bridge()
         self.builder = MessageBuilder(MESSAGE_TYPES, byte_array)
@@ -157,9 +163,11 @@ class GroundingNode(LifecycleNode):
                                    if p['image_transport'] == 'compressed' else (Image, 'image'))
         if not p['use_depth']:
             return [self.create_subscription(image_type, output_name(image_topic, camera=camera),
-                                             partial(self.pipeline.submit, camera=camera), qos)
+                                             partial(self.pipeline.submit, camera=camera), qos,
+                                             event_callbacks=self._lost_events(camera))
                     for camera in self.pipeline.cameras]
-        inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos),
+        inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos,
+                             event_callbacks=self._lost_events(SINGLE_CAMERA)),
                   Subscriber(self, Image, 'depth', qos_profile=qos),
                   Subscriber(self, CameraInfo, 'camera_info', qos_profile=10)]
         synchroniser = ApproximateTimeSynchronizer(inputs, queue_size=10,
@@ -167,6 +175,12 @@ class GroundingNode(LifecycleNode):
         synchroniser.registerCallback(lambda image, depth, info: self.pipeline.submit(
             image, depth=depth, camera_info=info))
         return inputs
+
+    def _lost_events(self, camera: str) -> SubscriptionEventCallbacks:
+        """Count the frames the middleware reports lost before `camera`'s subscription."""
+        def lost(info: QoSMessageLostInfo) -> None:
+            self.frames_lost[camera] = self.frames_lost.get(camera, 0) + info.total_count_change
+        return SubscriptionEventCallbacks(message_lost=lost)
 
     def ensure_publishers(self, settings: Settings, p: Dict[str, Any]) -> None:
         """Create the output publishers `settings` needs that do not exist yet."""
@@ -186,17 +200,28 @@ class GroundingNode(LifecycleNode):
         if self.context.ok():  # after Ctrl-C rclpy has shut the context, and /rosout with it
             self.limited_warning(text)
 
-    def _publish(self, grounding: Grounding) -> None:
+    def _publish(self, grounding: Grounding) -> Dict[str, float]:
+        """Publish a grounding's outputs; return the ms spent making them and publishing."""
         if not self.context.ok():  # shutting down: a frame in flight has nowhere to go
-            return
+            return {}
         several = len(grounding.results) > 1
 
         def publisher(action: str, kind: str):
             return self.publishers_by_name[output_name(kind, action, grounding.camera, several)]
 
         wants_overlay = (lambda action: publisher(action, 'overlay').get_subscription_count() > 0)
-        for action, kind, message in grounding_messages(self.builder, grounding, wants_overlay):
+        spent = {'images': 0.0, 'publish': 0.0}
+        messages = grounding_messages(self.builder, grounding, wants_overlay)
+        while True:
+            start = time.perf_counter()
+            item = next(messages, None)
+            made = time.perf_counter()
+            spent['images'] += (made - start) * 1000.0
+            if item is None:
+                return spent
+            action, kind, message = item
             publisher(action, kind).publish(message)
+            spent['publish'] += (time.perf_counter() - made) * 1000.0
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:
@@ -231,7 +256,8 @@ class GroundingNode(LifecycleNode):
         device = self.pipeline.device
         values = diagnostic_values(counts, device,
                                    ', '.join(self.pipeline.settings.grounded_actions))
-        values += camera_values(self.pipeline.camera_counts())
+        values += lost_values(self.frames_lost) + camera_values(self.pipeline.camera_counts())
+        values += stage_values(self.pipeline.stage_medians())
         self.diagnostics_pub.publish(self.builder.diagnostics(
             self.get_clock().now().to_msg(), f'{self.get_name()}: grounding', ok, message,
             device, values))

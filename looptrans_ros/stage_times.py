@@ -1,8 +1,10 @@
 """Where a frame's time goes: a rolling median of each stage of the node's pipeline."""
 from collections import deque
+from contextlib import contextmanager
 import statistics
 import threading
-from typing import Deque, Dict, List, Tuple
+import time
+from typing import Deque, Dict, Iterator, List, Tuple
 
 STAGES = ('receive', 'decode', 'preprocess', 'network', 'postprocess', 'images', 'publish')
 """A frame's stages, in order: receive = the camera's stamp to the node's callback (DDS,
@@ -24,6 +26,13 @@ class StageTimes:
         """Record one frame's (or one batch's) time in `stage`, one of STAGES."""
         with self._lock:
             self._times[stage].append(ms)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Time the block as one frame's (or batch's) `stage`."""
+        start = time.perf_counter()
+        yield
+        self.add(stage, (time.perf_counter() - start) * 1000.0)
 
     def medians(self) -> Dict[str, float]:
         """Return each stage's median milliseconds; a stage with no time yet is left out."""

@@ -14,7 +14,7 @@ from looptrans_ros.settings import Settings
 
 
 class CountingGrounder:
-    """Wraps a Grounder and records the images and channel orders of every ground_batch."""
+    """Wraps a Grounder and records the channel orders of every batch it prepares."""
 
     def __init__(self, grounder) -> None:
         self.grounder, self.batches = grounder, []
@@ -22,9 +22,9 @@ class CountingGrounder:
     def __getattr__(self, name):
         return getattr(self.grounder, name)
 
-    def ground_batch(self, images, *args, channel_order, **kwargs):
+    def prepare(self, images, *args, channel_order, **kwargs):
         self.batches.append(list(channel_order))
-        return self.grounder.ground_batch(images, *args, channel_order=channel_order, **kwargs)
+        return self.grounder.prepare(images, *args, channel_order=channel_order, **kwargs)
 
 
 def message(pixels: np.ndarray, sec: int, encoding: str = 'bgr8') -> SimpleNamespace:
@@ -183,3 +183,18 @@ def test_a_bad_frame_is_refused_on_arrival_and_never_replaces_a_good_one(pipelin
     assert [(g.camera, g.frame.header.stamp.sec) for g in published] == [('left', 3), ('right', 1)]
     right = pipeline.camera_counts()['right']
     assert (right.received, right.processed, right.dropped, right.rejected) == (2, 1, 0, 1)
+
+
+def test_every_stage_of_a_frame_is_timed(tiny_grounder, scene):
+    pipeline = GroundingPipeline(tiny_grounder, Settings(),
+                                 lambda grounding: {'images': 1.5, 'publish': 0.25},
+                                 lambda text: None)
+    now = time.time()
+    arriving = message(scene, int(now) - 1)  # stamped a second or two ago
+    pipeline.submit(arriving)
+    assert pipeline.process(message(scene, 2)) is not None
+    medians = pipeline.stage_medians()
+    assert list(medians) == ['receive', 'decode', 'preprocess', 'network', 'postprocess',
+                             'images', 'publish']
+    assert 1000.0 <= medians['receive'] <= 3000.0 and medians['images'] == 1.5
+    assert all(ms >= 0.0 for ms in medians.values())

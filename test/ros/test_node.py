@@ -37,10 +37,10 @@ class GatedGrounder:
     def __getattr__(self, name):
         return getattr(self.grounder, name)
 
-    def ground_batch(self, *args, **kwargs):
+    def network(self, *args, **kwargs):
         self.calls += 1
         assert self.gate.wait(timeout=60.0), 'the test never opened the gate'
-        return self.grounder.ground_batch(*args, **kwargs)
+        return self.grounder.network(*args, **kwargs)
 
 
 @pytest.fixture
@@ -178,6 +178,9 @@ def test_malformed_frames_are_counted_and_the_node_lives_on(make_node, scene):
     values = diagnostic_values(out['diagnostics'][-1])
     assert (values['frames_rejected'], values['frames_processed']) == ('2', '1')
     assert values['frames_received'] == '3' and values['action'] == 'hold'
+    assert values['frames_lost'] == '0', 'nothing lost before the subscription'
+    stages = ('receive', 'decode', 'preprocess', 'network', 'postprocess', 'images', 'publish')
+    assert all(float(values[f'stage_{stage}_ms']) >= 0.0 for stage in stages), values
     for expected in ('step 10 is below', "unsupported image encoding 'yuv422'"):
         probe.spin_until(lambda: any(expected in line
                                      for line in warnings_of(node, out['rosout'])),
