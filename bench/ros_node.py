@@ -12,7 +12,9 @@ node in this process publishes 640 x 480 rgb8 frames of synthetic scenes at 30 a
 stamped when sent; a subscriber of `~/peaks` records the latency from stamp to arrival (the
 node's publish plus one DDS hop), each run with and without a subscriber of `~/overlay`.
 Received / processed / dropped / rejected / failed come from the node's `/diagnostics`, as
-differences over the run. Last, RSS of the node process over `--memory-frames` frames at 100 Hz.
+differences over the run, and so do the median times of each stage of a frame (the last 100
+frames of the run: receive, decode, preprocess, network, postprocess, images, publish).
+Last, RSS of the node process over `--memory-frames` frames at 100 Hz.
 """
 import argparse
 import array
@@ -106,6 +108,7 @@ class Camera:
         self.latency_ms: List[float] = []
         self.overlays = 0
         self.counts: Optional[Dict[str, int]] = None
+        self.stages: Dict[str, float] = {}
         node.create_subscription(AffordancePeaks, f'{NODE}/peaks', self._on_peaks, 100)
         node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
         self.overlay_subscription = None
@@ -120,6 +123,8 @@ class Camera:
             if 'looptrans_grounding' in status.name:
                 values = {kv.key: kv.value for kv in status.values}
                 self.counts = {name: int(values[f'frames_{name}']) for name in COUNTS}
+                self.stages = {key[len('stage_'):-len('_ms')]: float(value)
+                               for key, value in values.items() if key.startswith('stage_')}
 
     def subscribe_overlay(self, on: bool) -> None:
         """Subscribe to the overlay (the node renders it only then) or stop."""
@@ -187,7 +192,7 @@ def run(camera: Camera, rate_hz: float, seconds: float, overlay: bool) -> Dict[s
             'processed_per_s': counts['processed'] / took,
             'latency_ms_median': statistics.median(latency) if latency else None,
             'latency_ms_p95': float(np.percentile(latency, 95)) if latency else None,
-            'overlays': camera.overlays}
+            'overlays': camera.overlays, 'stage_ms_median': dict(camera.stages)}
 
 
 def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
@@ -248,6 +253,10 @@ def print_run(model: str, key: str, run: Dict[str, object]) -> None:
           f"drop {run['dropped']:5d} rej {run['rejected']} fail {run['failed']} "
           f"lost {run['lost_before_node']:4d} accounted {run['accounted']} "
           f"lat50/95 {latency} ms overlays {run['overlays']}", flush=True)
+    stages = run.get('stage_ms_median') or {}
+    if stages:
+        print(f"{'':26s} {'':13s} stage medians (ms): " + ', '.join(
+            f'{stage} {ms:.1f}' for stage, ms in stages.items()), flush=True)
 
 
 def print_memory(model: str, memory: Dict[str, object]) -> None:
