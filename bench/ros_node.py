@@ -209,9 +209,13 @@ def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
 
 
 def bench_model(name: str, checkpoint: str, backend: str, seconds: float, memory_frames: int,
-                rates: List[float], executable: Path) -> Dict[str, object]:
-    """Every run on one model and backend:precision: each rate, overlay off and on, memory."""
-    process = start_node(checkpoint, executable, *backend.split(':'))
+                rates: List[float], executable: Path, threads: int = 0) -> Dict[str, object]:
+    """Every run on one model and backend:precision: each rate, overlay off and on, memory.
+
+    `threads` is the node's `threads` parameter (0: the backend's default).
+    """
+    process = start_node(checkpoint, executable, *backend.split(':'),
+                         ('-r', 'image:=/bench/image', '-p', f'threads:={threads}'))
     node = Node('bench_camera')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -310,6 +314,10 @@ def get_args_parser() -> argparse.ArgumentParser:
                         help='e.g. torch:fp32 openvino:fp32 openvino:int8 (default torch:fp32)')
     parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 100.0],
                         help='camera rates in Hz (default 30 100)')
+    parser.add_argument('--models', nargs='+', choices=('demo', 'published'),
+                        default=['demo', 'published'], help='models to run (default both)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help="the node's threads parameter (default 0: the backend's default)")
     parser.add_argument('--executable', type=Path, default=None,
                         help="grounding_node to run (default: the sourced workspace's), e.g. "
                         "another build's, to compare two versions")
@@ -324,18 +332,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     memory_frames = args.memory_frames if args.memory_frames is not None else (
         500 if args.quick else 10000)
     rclpy.init()
-    results: Dict[str, object] = {'cpus': os.cpu_count()}
+    results: Dict[str, object] = {'cpus': os.cpu_count(), 'threads': args.threads}
     try:
         with tempfile.TemporaryDirectory() as folder:
-            models = {'demo': ''}
-            if not args.quick:
-                models['published'] = str(published_checkpoint(Path(folder)))
+            models = {name: '' if name == 'demo' else str(published_checkpoint(Path(folder)))
+                      for name in (['demo'] if args.quick else args.models)}
             for name, checkpoint in models.items():
                 for backend in args.backends:
                     results[f'{name} {backend}'] = bench_model(
                         name, checkpoint, backend, seconds,
                         memory_frames if name == 'demo' and backend == args.backends[0] else 0,
-                        args.rates, args.executable or installed_node())
+                        args.rates, args.executable or installed_node(), args.threads)
             results['speedups'] = speedups(results, models, args.backends)
             print_speedups(results['speedups'])
     finally:
