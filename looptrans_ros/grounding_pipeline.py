@@ -5,13 +5,14 @@ newest of every camera in one forward; the bag tool calls `process` frame by fra
 each Grounding to a `publish` callback (publishers, or a bag writer).
 """
 from dataclasses import dataclass, field, replace
+import queue
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from looptrans_core import AffordanceMap, Grounder
+from looptrans_core import AffordanceMap, Grounder, PreparedBatch
 from looptrans_ros.camera_slots import CameraSlots, SINGLE_CAMERA
 from looptrans_ros.conversion import Bridge, CODEC_ONLY, MessageDecoder
 from looptrans_ros.diagnostics import Counts, PipelineStats
@@ -61,8 +62,34 @@ class Grounding:
     settings: Settings
 
 
+@dataclass
+class Batch:
+    """Frames taken together, decoded and preprocessed with one settings snapshot.
+
+    `inference_ms` adds up the preprocess, network and post-process times as they pass.
+    """
+
+    items: Dict[str, Submitted]
+    frames: Dict[str, Frame]
+    settings: Settings
+    prepared: PreparedBatch
+    inference_ms: float
+
+
+STOP = object()
+"""Sent down the hand-offs by `stop`: the thread that takes it ends."""
+
+
 class GroundingPipeline:
     """Decodes, grounds and counts frames; hands each Grounding to `publish`.
+
+    Started (the node), three threads overlap the work around the network with the network:
+    `prepare` decodes and preprocesses the newest frame of each camera once the network is free
+    to take another batch, `network` runs the forward pass, `publish` post-processes, publishes
+    and counts. They hand batches on through queues of depth 1, so frame N+1 is prepared and
+    frame N-1 published while frame N is in the network; a frame waits in its camera slot
+    until `prepare` takes it (a newer one replaces it, counted as dropped) and nowhere else,
+    so the counts stay exact. `process` (the bag tool) runs the same steps on its own thread.
 
     Args:
         grounder: the model.
@@ -86,7 +113,7 @@ class GroundingPipeline:
         self._stats = PipelineStats()
         self._stages = StageTimes()
         self._limiter = RateLimiter()
-        self._thread: Optional[threading.Thread] = None
+        self._threads: List[threading.Thread] = []
 
     def submit(self, image: Any, camera: str = SINGLE_CAMERA, depth: Any = None,
                camera_info: Any = None) -> None:
@@ -129,81 +156,142 @@ class GroundingPipeline:
         return str(self.grounder.device)
 
     def start(self) -> None:
-        """Bring the model to its device and start the worker thread."""
+        """Bring the model to its device and start the three threads (see the class)."""
         self.grounder.resume()
         self._slots.reopen()
-        self._thread = threading.Thread(target=self._run, name='looptrans_worker', daemon=True)
-        self._thread.start()
+        self._prepared, self._inferred = queue.Queue(maxsize=1), queue.Queue(maxsize=1)
+        self._free = threading.Semaphore(1)
+        self._threads = [threading.Thread(target=target, name=f'looptrans_{name}', daemon=True)
+                         for name, target in (('prepare', self._run), ('network', self._infer),
+                                              ('publish', self._publish_all))]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Stop the worker after the frame it is on, then free accelerator memory.
+        """Stop taking frames; ground the batches already taken; free accelerator memory.
 
-        Frames still waiting are kept for a restart.
+        Frames still waiting in the camera slots are kept for a restart.
         """
         self._slots.close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._threads:
+            self._threads[0].join()
+            self._prepared.put(STOP)
+            for thread in self._threads[1:]:
+                thread.join()
+            self._threads = []
         self.grounder.suspend()
 
     def process(self, image: Any, camera: str = SINGLE_CAMERA) -> Optional[Grounding]:
         """Ground one frame now, on this thread (the bag tool); None when it was rejected."""
         self._store(image, camera)
-        return self._step(self._slots.take_all(timeout=0)).get(camera)
+        batch = self._prepare(self._slots.take_all(timeout=0))
+        return self._complete(batch, self._network(batch)).get(camera) if batch else None
 
     def _run(self) -> None:
+        """Run the prepare thread: the newest frames, once the network is free for more."""
         while not self._slots.closed:
             self._limiter.max_rate_hz = self.settings.max_rate_hz
             delay = self._limiter.delay()
             if delay > 0:
                 time.sleep(min(delay, POLL_S))
                 continue
+            if not self._free.acquire(timeout=POLL_S):
+                continue  # a batch waits for the network: the camera slots keep the newest
             items = self._slots.take_all(timeout=POLL_S)
-            if items:
-                self._limiter.mark_start()
-                self._step(items)
+            batch = self._prepare(items) if items else None
+            if batch is None:
+                self._free.release()
+                continue
+            self._limiter.mark_start()
+            self._prepared.put(batch)
 
-    def _step(self, items: Dict[str, Submitted]) -> Dict[str, Grounding]:
-        """Decode, ground in one forward with one settings snapshot, publish; count each frame."""
+    def _infer(self) -> None:
+        """Run the network thread: each prepared batch through the network, to the publisher."""
+        while True:
+            batch = self._prepared.get()
+            if batch is STOP:
+                self._inferred.put((STOP, None))
+                return
+            self._free.release()
+            self._inferred.put((batch, self._network(batch)))
+
+    def _publish_all(self) -> None:
+        """Run the publish thread: post-process, publish and count each batch the network ran."""
+        while True:
+            batch, raw = self._inferred.get()
+            if batch is STOP:
+                return
+            if raw is not None:
+                self._complete(batch, raw)
+
+    def _prepare(self, items: Dict[str, Submitted]) -> Optional['Batch']:
+        """Decode and preprocess with one settings snapshot; None when no frame is left."""
         settings = self.settings
         decoder = self.decoder(settings)
         with self._stages.timed('decode'):
             frames = {camera: frame for camera, frame in
                       ((camera, self._decode(decoder, item, camera))
                        for camera, item in items.items()) if frame is not None}
-        done: Dict[str, Grounding] = {}
-        try:
-            self._ground(frames, items, settings, done)
-        except Exception as error:  # noqa: B902 - one bad frame must not stop the node
-            self._stats.failed([camera for camera in frames if camera not in done])
-            self.warn(f'grounding a frame failed: {error!r}')
-        return done
-
-    def _ground(self, frames: Dict[str, Frame], items: Dict[str, Submitted],
-                settings: Settings, done: Dict[str, Grounding]) -> None:
-        """Ground `frames` in one forward; publish each and add it to `done` once counted."""
         if not frames:
-            return
-        start = time.perf_counter()
-        actions = settings.grounded_actions
-        with self._stages.timed('preprocess'):
+            return None
+        try:
+            start = time.perf_counter()
             prepared = self.grounder.prepare(
-                [frame.pixels for frame in frames.values()], actions,
+                [frame.pixels for frame in frames.values()], settings.grounded_actions,
                 channel_order=[frame.channel_order for frame in frames.values()],
                 peak_config=settings.peak_config)
-        with self._stages.timed('network'):
-            raw = self.grounder.network(prepared)
-        with self._stages.timed('postprocess'):
-            results = self.grounder.finish(prepared, raw)
-        inference_ms = (time.perf_counter() - start) * 1000.0
-        for (camera, frame), result in zip(frames.items(), results):
+        except Exception as error:  # noqa: B902 - one bad frame must not stop the node
+            self._failed(frames, error)
+            return None
+        return Batch(items, frames, settings, prepared, self._timed('preprocess', start))
+
+    def _network(self, batch: 'Batch') -> Optional[Any]:
+        """Return the raw maps of `batch`; None (frames counted failed) when the network raised."""
+        try:
+            start = time.perf_counter()
+            raw = self.grounder.network(batch.prepared)
+        except Exception as error:  # noqa: B902 - one bad frame must not stop the node
+            self._failed(batch.frames, error)
+            return None
+        batch.inference_ms += self._timed('network', start)
+        return raw
+
+    def _timed(self, stage: str, start: float) -> float:
+        """Record the milliseconds since `start` (perf_counter) as `stage`; return them."""
+        ms = (time.perf_counter() - start) * 1000.0
+        self._stages.add(stage, ms)
+        return ms
+
+    def _complete(self, batch: 'Batch', raw: Any) -> Dict[str, Grounding]:
+        """Post-process and publish `batch`; count each frame; return its groundings."""
+        done: Dict[str, Grounding] = {}
+        if raw is None:
+            return done
+        try:
+            self._ground(batch, raw, done)
+        except Exception as error:  # noqa: B902 - one bad frame must not stop the node
+            self._failed({c: f for c, f in batch.frames.items() if c not in done}, error)
+        return done
+
+    def _failed(self, frames: Dict[str, Frame], error: Exception) -> None:
+        self._stats.failed(list(frames))
+        self.warn(f'grounding a frame failed: {error!r}')
+
+    def _ground(self, batch: 'Batch', raw: Any, done: Dict[str, Grounding]) -> None:
+        """Post-process `batch`; publish each frame and add it to `done` once counted."""
+        settings = batch.settings
+        start = time.perf_counter()
+        results = self.grounder.finish(batch.prepared, raw)
+        inference_ms = batch.inference_ms + self._timed('postprocess', start)
+        for (camera, frame), result in zip(batch.frames.items(), results):
             positions = {action: self.positions(frame, result[action].peaks)
-                         for action in actions}
+                         for action in settings.grounded_actions}
             grounding = Grounding(camera, frame, result, positions, settings)
             for stage, ms in (self.publish(grounding) or {}).items():
                 self._stages.add(stage, ms)
             self._stats.processed(inference_ms,
-                                  (time.monotonic() - items[camera].arrived) * 1000.0, camera)
+                                  (time.monotonic() - batch.items[camera].arrived) * 1000.0,
+                                  camera)
             done[camera] = grounding
 
     def decoder(self, settings: Settings) -> MessageDecoder:

@@ -46,10 +46,13 @@ START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth)
 class GroundingNode(LifecycleNode):
     """Grounds the requested affordances on the newest frame of each camera.
 
-    Executor: single-threaded (run_node). Every callback only stores a message, swaps the
-    settings snapshot or answers a service; inference runs on the pipeline's worker thread, so
-    nothing here waits on it and the only state shared with the worker is the pipeline's
-    (locked slots and counters, and one settings reference swapped whole).
+    Threads: the executor (single-threaded, run_node) runs every callback, and each only
+    stores a message, swaps the settings snapshot, answers a service or publishes
+    /diagnostics; the pipeline's three threads do the work (GroundingPipeline): `prepare`
+    (decode and preprocess the newest frames), `network` (the forward pass) and `publish`
+    (post-process, the output messages, publishing), overlapped on depth-1 hand-offs. Nothing
+    here waits on them; what they share with the callbacks is the pipeline's (locked slots and
+    counters, one settings reference swapped whole). DDS has threads of its own.
     """
 
     def __init__(self, **kwargs) -> None:

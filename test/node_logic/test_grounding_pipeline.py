@@ -1,5 +1,6 @@
 """The ROS-free pipeline: decode, one forward for every camera and action, settings, counts."""
 from dataclasses import fields
+import threading
 import time
 from types import SimpleNamespace
 
@@ -111,6 +112,61 @@ def test_worker_grounds_whichever_cameras_have_frames_and_restarts(pipeline, sce
         finally:
             pipeline.stop()
     assert [g.camera for g in published] == ['right', 'right']
+
+
+class GatedNetwork:
+    """A Grounder whose network waits for `gate`; records each batch's stamps as prepared."""
+
+    def __init__(self, grounder) -> None:
+        self.grounder, self.gate, self.prepared = grounder, threading.Event(), []
+
+    def __getattr__(self, name):
+        return getattr(self.grounder, name)
+
+    def prepare(self, images, *args, **kwargs):
+        self.prepared.append(int(images[0][0, 0, 0]))
+        return self.grounder.prepare(images, *args, **kwargs)
+
+    def network(self, prepared):
+        assert self.gate.wait(timeout=60.0), 'the test never opened the gate'
+        return self.grounder.network(prepared)
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + 20.0
+    while not condition():
+        assert time.monotonic() < deadline, f'waited 20 s for {what}'
+        time.sleep(0.005)
+
+
+def test_the_next_frame_is_prepared_while_the_network_runs_and_counts_stay_exact(
+        tiny_grounder, scene):
+    gated, published = GatedNetwork(tiny_grounder), []
+    pipeline = GroundingPipeline(gated, Settings(), published.append, lambda text: None)
+
+    def frame(value: int):
+        pixels = scene.copy()
+        pixels[0, 0, 0] = value
+        return message(pixels, value)
+    pipeline.start()
+    try:
+        pipeline.submit(frame(1))
+        wait_for(lambda: gated.prepared == [1], 'the first frame in the network')
+        pipeline.submit(frame(2))
+        wait_for(lambda: gated.prepared == [1, 2], 'the second prepared meanwhile')
+        for value in range(3, 11):
+            pipeline.submit(frame(value))
+        assert pipeline.counts().dropped == 7, 'frames 3-9 replaced in the slot, 10 waits'
+        gated.gate.set()
+        wait_for(lambda: len(published) == 3, 'three groundings')
+    finally:
+        gated.gate.set()
+        pipeline.stop()
+    assert [g.frame.header.stamp.sec for g in published] == [1, 2, 10]
+    assert gated.prepared == [1, 2, 10]
+    counts = pipeline.counts()
+    assert (counts.received, counts.processed, counts.dropped, counts.failed) == (10, 3, 7, 0)
+    assert not [t for t in threading.enumerate() if t.name.startswith('looptrans_')]
 
 
 def test_unknown_and_repeated_cameras_are_refused():
