@@ -1,12 +1,13 @@
 """The grounding node on real ROS 2: frames/s, latency, drops and memory over DDS, per backend.
 
 `python -m bench.ros_node [--quick] [--backends torch:fp32 openvino:fp32 ...] [--seconds S]
-[--memory-frames N] [--json OUT]`, with ROS sourced and this package built (`make ros-build`,
-then `source install/setup.bash`).
+[--memory-frames N] [--locate] [--json OUT]`, with ROS sourced and this package built
+(`make ros-build`, then `source install/setup.bash`).
 
 The installed `grounding_node` runs as its own process (CPU) on each backend:precision asked
 for, with the bundled demo model and with the published architecture (ViT-S/16, random
-weights: speed ignores them); OpenVINO's converted model is made (or read from its cache)
+weights: speed ignores them), and with `--locate` a file in LOCATE's released layout (ViT-S/16,
+Unseen, random weights); OpenVINO's converted model is made (or read from its cache)
 before the runs start. The backends run one after the other, each on a fresh node. A camera
 node in this process publishes 640 x 480 rgb8 frames of synthetic scenes at 30 and 100 Hz,
 stamped when sent; a subscriber of `~/peaks` records the latency from stamp to arrival (the
@@ -38,12 +39,14 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
+import torch
 
 from bench.contenders import make_model
 from bench.report import write_json
-from looptrans_core.affordances import SEEN_AFFORDANCES
+from looptrans_core.affordances import SEEN_AFFORDANCES, UNSEEN_AFFORDANCES
 from looptrans_core.checkpoints import CheckpointMetadata, save_checkpoint
 from looptrans_core.device import backend_error
+from looptrans_core.model.locate import Locate
 from looptrans_ros.image_codec import encode_image
 from looptrans_ros.synthetic_scenes import SceneSource
 
@@ -59,6 +62,20 @@ def published_checkpoint(folder: Path) -> Path:
     return save_checkpoint(make_model('vit_small_patch16_224'), folder / 'published.safetensors',
                            CheckpointMetadata('vit_small_patch16_224', SEEN_AFFORDANCES, 'Seen',
                                               description='random weights (benchmark)'))
+
+
+def locate_checkpoint(folder: Path) -> Path:
+    """Save a `.pth` in LOCATE's layout (ViT-S/16, Unseen, seeded random weights); return it.
+
+    LOCATE's files also hold the training-only `aff_exo_proj.*`, which loading drops; copies of
+    the egocentric head stand in for it, so the file has LOCATE's keys.
+    """
+    torch.manual_seed(0)
+    state = Locate(len(UNSEEN_AFFORDANCES)).state_dict()
+    state.update({key.replace('aff_ego_proj.', 'aff_exo_proj.'): value.clone()
+                  for key, value in state.items() if key.startswith('aff_ego_proj.')})
+    torch.save(state, folder / 'locate_unseen.pth')
+    return folder / 'locate_unseen.pth'
 
 
 def installed_node() -> Path:
@@ -321,6 +338,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument('--executable', type=Path, default=None,
                         help="grounding_node to run (default: the sourced workspace's), e.g. "
                         "another build's, to compare two versions")
+    parser.add_argument('--locate', action='store_true',
+                        help="also run a file in LOCATE's layout (ViT-S/16, random weights)")
     parser.add_argument('--json', type=Path, default=None, help='write the results here')
     return parser
 
@@ -337,6 +356,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         with tempfile.TemporaryDirectory() as folder:
             models = {name: '' if name == 'demo' else str(published_checkpoint(Path(folder)))
                       for name in (['demo'] if args.quick else args.models)}
+            if args.locate:
+                models['locate'] = str(locate_checkpoint(Path(folder)))
             for name, checkpoint in models.items():
                 for backend in args.backends:
                     results[f'{name} {backend}'] = bench_model(

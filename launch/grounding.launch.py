@@ -21,7 +21,8 @@ GIVEN_ONLY = "the params file's value unless given"
 ARGUMENTS = [
     ('image_topic', '/camera/image_raw', 'camera image topic (sensor_msgs/Image); with '
      'image_transport compressed, <image_topic>/compressed is used'),
-    ('checkpoint', '', f'model checkpoint (.safetensors or published .pth); {GIVEN_ONLY}'),
+    ('checkpoint', '', 'model checkpoint (.safetensors, or a published LoopTrans or LOCATE '
+     f'.pth); {GIVEN_ONLY}'),
     ('action', '', f'affordance to ground at start; {GIVEN_ONLY}'),
     ('device', '', f"'auto', 'cpu', 'cuda' or 'cuda:N'; {GIVEN_ONLY}"),
     ('backend', '', f"'torch' or 'openvino' (CPU); {GIVEN_ONLY}"),

@@ -25,11 +25,14 @@ def affordances_for_divide(divide: str) -> Tuple[str, ...]:
     return DIVIDES[divide]
 
 
-def divide_for_num_classes(num_classes: int) -> str:
-    """Return the split whose affordances plus noise classes make `num_classes` classifier rows."""
+def divide_for_num_classes(num_classes: int, noise_classes: int = NUM_NOISE_CLASSES) -> str:
+    """Return the split whose affordances plus `noise_classes` make `num_classes` classifier rows.
+
+    LoopTrans's classifier has 15 noise rows after the affordances; LOCATE's has none.
+    """
     for divide, names in DIVIDES.items():
-        if len(names) + NUM_NOISE_CLASSES == num_classes:
+        if len(names) + noise_classes == num_classes:
             return divide
-    accepted = {d: len(n) + NUM_NOISE_CLASSES for d, n in DIVIDES.items()}
+    accepted = {d: len(n) + noise_classes for d, n in DIVIDES.items()}
     raise ValueError(f'a classifier with {num_classes} outputs matches no AGD20K split; '
                      f'expected {accepted}')

@@ -1,8 +1,10 @@
-"""Load and save LoopTrans weights safely: the published state dicts and our safetensors format.
+"""Load and save weights safely: the published state dicts and our safetensors format.
 
-Published files are what `torch.save(model.state_dict())` writes: keys `vit_model.*`,
-`aff_proj.*`, `pixel_dec.*`, `scam.*`, `aff_fc.*` and optionally `cluster.*`. Ours is one
-`.safetensors` file whose header metadata holds a JSON document under the key `looptrans`.
+Published files are what `torch.save(model.state_dict())` writes. LoopTrans's have keys
+`vit_model.*`, `aff_proj.*`, `pixel_dec.*`, `scam.*`, `aff_fc.*` and optionally `cluster.*`;
+LOCATE's (`locate_layout`) have `aff_ego_proj.*` where LoopTrans has `pixel_dec.*`. Ours is one
+`.safetensors` file whose header metadata holds a JSON document under the key `looptrans`, with
+the method ('looptrans' or 'locate') whose network the weights are for.
 Nothing is ever unpickled beyond tensors: `torch.load(..., weights_only=True)` or safetensors.
 Every way a file can be unfit (unreadable, damaged, unsafe, wrong metadata, wrong tensors)
 raises CheckpointError, naming the file and the reason.
@@ -23,11 +25,15 @@ import safetensors
 import safetensors.torch
 import torch
 
+from looptrans_core import locate_layout
 from looptrans_core.affordances import (affordances_for_divide, divide_for_num_classes,
                                         NUM_NOISE_CLASSES)
 from looptrans_core.model.backbone_registry import get_backbone_config, list_backbones
 from looptrans_core.model.cluster import CLUSTER_FORWARDS, cluster_from_state
+from looptrans_core.model.grounding_net import GroundingNet
+from looptrans_core.model.locate import Locate
 from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.methods import build_network, METHODS
 
 FORMAT_VERSION = 1
 METADATA_KEY = 'looptrans'
@@ -45,6 +51,10 @@ TORCH_LOAD_ERRORS = (RuntimeError, EOFError, OSError, ValueError, TypeError, Key
 (found by fuzzing torch 2.x: its weights-only unpickler and tensor rebuilders check little)."""
 LISTED = 8
 """At most this many keys or fields are named per kind of problem."""
+METHOD_TITLES = {LoopTrans.method: 'LoopTrans', Locate.method: 'LOCATE'}
+NOISE_CLASSES = {LoopTrans.method: NUM_NOISE_CLASSES,
+                 Locate.method: locate_layout.NUM_NOISE_CLASSES}
+"""Classifier rows after the affordances, per method."""
 
 
 class CheckpointError(ValueError):
@@ -64,6 +74,8 @@ class CheckpointMetadata:
         description: free text, e.g. that the weights come from synthetic data.
         cluster_forward: 'published' or 'corrected' when a cluster module is stored.
         training_config: the resolved training configuration, when written by training.
+        method: whose test-time network the weights are for: 'looptrans' or 'locate'
+            (files written before the field existed are LoopTrans's).
     """
 
     backbone: str
@@ -74,6 +86,7 @@ class CheckpointMetadata:
     description: str = ''
     cluster_forward: Optional[str] = None
     training_config: Dict[str, Any] = field(default_factory=dict)
+    method: str = LoopTrans.method
 
 
 def affordance_names_error(names: Sequence[Any]) -> Optional[str]:
@@ -93,13 +106,15 @@ def affordance_names_error(names: Sequence[Any]) -> Optional[str]:
     return None
 
 
-def save_checkpoint(model: LoopTrans, path: Union[str, Path],
+def save_checkpoint(model: GroundingNet, path: Union[str, Path],
                     metadata: CheckpointMetadata) -> Path:
-    """Write `model`'s weights and `metadata` to a `.safetensors` file."""
+    """Write `model`'s weights and `metadata` (with `model.method`) to a `.safetensors` file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if model.cluster is not None:
-        metadata = replace(metadata, cluster_forward=model.cluster.forward_mode)
+    metadata = replace(metadata, method=model.method)
+    cluster = getattr(model, 'cluster', None)
+    if cluster is not None:
+        metadata = replace(metadata, cluster_forward=cluster.forward_mode)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     header = {METADATA_KEY: json.dumps(asdict(metadata))}
     safetensors.torch.save_file(tensors, str(path), metadata=header)
@@ -107,25 +122,29 @@ def save_checkpoint(model: LoopTrans, path: Union[str, Path],
 
 
 def load_checkpoint(path: Union[str, Path], map_location: Union[str, torch.device] = 'cpu',
-                    ) -> Tuple[LoopTrans, CheckpointMetadata]:
-    """Build a LoopTrans model from a published `.pth` or one of our `.safetensors` files.
+                    ) -> Tuple[GroundingNet, CheckpointMetadata]:
+    """Build a model from a published `.pth` (LoopTrans or LOCATE) or our `.safetensors` file.
+
+    The network is that of `metadata.method`: a LoopTrans or a Locate.
 
     Raises:
         CheckpointError: the file is missing, unreadable, damaged or truncated, refused as
-            unsafe, or its metadata or tensors do not describe a LoopTrans model.
+            unsafe, or its metadata or tensors do not describe a model of its method.
     """
     path = Path(path)
     if not path.is_file():
         reason = 'is a folder' if path.is_dir() else 'not found'
         raise CheckpointError(f'checkpoint {reason}: {path}; pass the path of a published '
-                              'LoopTrans .pth file or a .safetensors file written by training')
+                              'LoopTrans or LOCATE .pth file or a .safetensors file written by '
+                              'training or conversion')
     if path.suffix == '.safetensors':
         state, metadata = _read_safetensors(path)
     else:
-        state = _read_torch_file(path)
+        state = published_state(_read_torch_file(path), path)
         metadata = infer_published_metadata(state, path)
-    model = LoopTrans(len(metadata.affordances), backbone=metadata.backbone)
-    metadata = attach_stored_cluster(model, state, metadata, path)
+    model = build_network(metadata.method, len(metadata.affordances), metadata.backbone)
+    if isinstance(model, LoopTrans):
+        metadata = attach_stored_cluster(model, state, metadata, path)
     load_state_dict_checked(model, state, path, metadata)
     return model.to(map_location).eval(), metadata
 
@@ -225,6 +244,9 @@ def _check_values(metadata: CheckpointMetadata, path: Path) -> None:
     if metadata.input_size != input_size:
         raise CheckpointError(f'{path} records input_size {metadata.input_size}, but backbone '
                               f'{metadata.backbone} takes {input_size} x {input_size} images')
+    if metadata.method not in METHODS:
+        raise CheckpointError(f'{path} records method {reprlib.repr(metadata.method)}; '
+                              f'expected one of {METHODS}')
     if metadata.cluster_forward not in (None, *CLUSTER_FORWARDS):
         raise CheckpointError(f'{path} records cluster_forward '
                               f'{reprlib.repr(metadata.cluster_forward)}; expected one of '
@@ -300,23 +322,46 @@ def _entry_problem(key: Any, value: Any) -> Optional[str]:
     return None
 
 
+def published_state(state: Dict[str, torch.Tensor], path: Path) -> Dict[str, torch.Tensor]:
+    """Return a published state dict in our layout: LOCATE's without its training-only parts."""
+    if not locate_layout.is_locate_state(state):
+        return state
+    reason = locate_layout.mixed_layout_error(state)
+    if reason:
+        raise CheckpointError(f'{path} {reason}')
+    return locate_layout.from_locate_state(state)
+
+
+def published_method(state: Dict[str, torch.Tensor]) -> str:
+    """Return the method whose layout `state`'s keys are: 'locate' or 'looptrans'."""
+    return Locate.method if locate_layout.is_locate_state(state) else LoopTrans.method
+
+
 def infer_published_metadata(state: Dict[str, torch.Tensor], path: Path) -> CheckpointMetadata:
-    """Read the split from `aff_fc.weight` and the backbone from the ViT's shapes."""
+    """Read the method from the keys, the split from `aff_fc.weight`, the backbone from the ViT.
+
+    LoopTrans's classifier has 15 noise rows after the affordances (51 Seen, 40 Unseen rows),
+    LOCATE's none (36, 25).
+    """
+    method = published_method(state)
     num_classes = _published_tensor(state, 'aff_fc.weight', 4, path).shape[0]
     try:
-        divide = divide_for_num_classes(num_classes)
+        divide = divide_for_num_classes(num_classes, NOISE_CLASSES[method])
     except ValueError as error:
-        raise CheckpointError(f'{path}: {error}') from None
+        raise CheckpointError(f'{path}: {error} (a {METHOD_TITLES[method]} classifier)'
+                              ) from None
     return CheckpointMetadata(backbone=_backbone_from_state(state, path),
                               affordances=affordances_for_divide(divide), divide=divide,
-                              description=f'published LoopTrans checkpoint {path.name}')
+                              description=f'published {METHOD_TITLES[method]} checkpoint '
+                                          f'{path.name}', method=method)
 
 
 def _published_tensor(state: Dict[str, torch.Tensor], key: str, ndim: int,
                       path: Path) -> torch.Tensor:
     if key not in state:
         raise CheckpointError(f'{path} has no {key}; expected a LoopTrans state dict with keys '
-                              'vit_model.*, aff_proj.*, pixel_dec.*, scam.*, aff_fc.*')
+                              'vit_model.*, aff_proj.*, pixel_dec.*, scam.*, aff_fc.* or a '
+                              'LOCATE one with vit_model.*, aff_proj.*, aff_ego_proj.*, aff_fc.*')
     if state[key].ndim != ndim:
         raise CheckpointError(f'{path}: {key} has shape {tuple(state[key].shape)}, expected '
                               f'{ndim} dimensions')
@@ -383,14 +428,15 @@ def _check_cluster_holds_its_module(cluster_state: Dict[str, torch.Tensor], dim:
                                   'file is damaged or not a LoopTrans checkpoint')
 
 
-def load_state_dict_checked(model: LoopTrans, state: Dict[str, torch.Tensor], path: Path,
+def load_state_dict_checked(model: GroundingNet, state: Dict[str, torch.Tensor], path: Path,
                             metadata: CheckpointMetadata) -> None:
     """Load strictly, naming missing, unexpected, misshapen, mistyped and non-finite tensors."""
     problems = _fit_problems(state, model.state_dict())
     if problems:
         raise CheckpointError(
-            f'{path} does not fit a LoopTrans model with backbone {metadata.backbone} and '
-            f'{len(metadata.affordances)} + {NUM_NOISE_CLASSES} classes: {"; ".join(problems)}')
+            f'{path} does not fit a {METHOD_TITLES[model.method]} model with backbone '
+            f'{metadata.backbone} and {len(metadata.affordances)} + '
+            f'{NOISE_CLASSES[model.method]} classes: {"; ".join(problems)}')
     nonfinite = [k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()]
     if nonfinite:
         raise CheckpointError(f'{path} holds NaN or infinite weights: '

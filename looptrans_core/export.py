@@ -1,9 +1,9 @@
 """Export the test-time network to ONNX or OpenVINO IR, with a `model.json` on how to feed it.
 
-The exported graph is `LoopTrans.forward` in fp32: a batch of normalised RGB images
-(B, 3, S, S) in, the raw affordance maps (B, num_affordances, rows, cols) out, which is what
-`Grounder.raw_maps` computes after `normalise_batch`. Resizing and normalising the images,
-upsampling the maps and finding peaks stay with the caller; `model.json` says how.
+The exported graph is `GroundingNet.forward` (LoopTrans or LOCATE) in fp32: a batch of
+normalised RGB images (B, 3, S, S) in, the raw affordance maps (B, num_affordances, rows, cols)
+out, which is what `Grounder.raw_maps` computes after `normalise_batch`. Resizing and normalising
+the images, upsampling the maps and finding peaks stay with the caller; `model.json` says how.
 `network_graph` builds the graph; the optional packages it needs are checked here first.
 """
 import hashlib
@@ -15,7 +15,7 @@ import torch
 
 from looptrans_core.default_model import load_default_grounder
 from looptrans_core.grounder import Grounder
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.grounding_net import GroundingNet
 from looptrans_core.network_graph import (BATCH_AXIS, DEFAULT_OPSET, export_onnx, INPUT_NAME,
                                           MIN_OPSET, ONNX_PACKAGES, openvino_model,
                                           OPENVINO_PACKAGES, OUTPUT_NAME, require_packages)
@@ -76,7 +76,7 @@ def export_model(grounder: Grounder, export_format: str, out: Path, source: Opti
     return [*files, json_path]
 
 
-def export_openvino(model: LoopTrans, xml_path: Path, opset: int) -> Dict[str, Any]:
+def export_openvino(model: GroundingNet, xml_path: Path, opset: int) -> Dict[str, Any]:
     """Write `model` as OpenVINO IR (`.xml` + `.bin`) with fp32 weights; return the versions.
 
     `save_model` compresses weights to fp16 unless told not to.
@@ -125,6 +125,7 @@ def source_description(grounder: Grounder, source: Optional[Path]) -> Dict[str, 
         'checkpoint': str(source) if source else None,
         'sha256': sha256_file(source) if source else None,
         'backbone': grounder.model.backbone_config.name,
+        'method': grounder.method,
         'description': metadata.description if metadata else 'random weights',
     }
 

@@ -14,7 +14,7 @@ from looptrans_core.calibration import calibration_set
 from looptrans_core.checkpoints import (affordance_names_error, CheckpointMetadata,
                                         load_checkpoint)
 from looptrans_core.device import backend_error, resolve_device, resolve_precision
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.grounding_net import GroundingNet
 from looptrans_core.openvino_backend import OpenVINONetwork
 from looptrans_core.peaks import grid_peak_candidates, Peak, PeakConfig, select_peaks
 from looptrans_core.postprocess import HostMaps, maps_to_host, resize_on_host
@@ -157,7 +157,7 @@ class PreparedBatch:
 
 
 class Grounder:
-    """Grounds affordances on images with a LoopTrans model, on CPU or CUDA.
+    """Grounds affordances on images with a LoopTrans or LOCATE network, on CPU or CUDA.
 
     Every requested action comes out of one forward pass per batch. The network runs on a
     backend: 'torch' (the default; CPU or CUDA, precision fp32, or bf16 / fp16 autocast of the
@@ -172,7 +172,7 @@ class Grounder:
       with an eager fallback when compiling is unavailable (torch).
     """
 
-    def __init__(self, model: LoopTrans, affordances: Names, device: str = 'auto',
+    def __init__(self, model: GroundingNet, affordances: Names, device: str = 'auto',
                  precision: str = 'fp32', peak_config: PeakConfig = PeakConfig(),
                  metadata: Optional[CheckpointMetadata] = None, *, threads: Optional[int] = None,
                  channels_last: bool = False, compile_mode: Optional[str] = None,
@@ -217,6 +217,11 @@ class Grounder:
         """The checkpoint file the weights came from (set by `from_checkpoint`)."""
         self._index = {name: i for i, name in enumerate(self.affordances)}
 
+    @property
+    def method(self) -> str:
+        """Whose test-time network runs: 'looptrans' or 'locate' (LOCATE's released models)."""
+        return self.model.method
+
     def suspend(self) -> None:
         """Move the model off the accelerator and free its cached memory (a paused node)."""
         if self.device.type == 'cuda':
@@ -231,7 +236,7 @@ class Grounder:
     def from_checkpoint(cls, path: Union[str, Path], device: str = 'auto',
                         precision: str = 'fp32',
                         peak_config: PeakConfig = PeakConfig(), **options) -> 'Grounder':
-        """Load a published `.pth` or our `.safetensors` checkpoint onto `device`.
+        """Load a published `.pth` (LoopTrans or LOCATE) or our `.safetensors` onto `device`.
 
         `options` are the constructor's keyword options (threads, channels_last, compile_mode,
         backend, calibration, cache_dir).

@@ -1,9 +1,10 @@
 """The test-time network as one exported graph: an ONNX file, and the OpenVINO model made from it.
 
-`LoopTrans.forward` in fp32: a batch of normalised RGB images (B, 3, S, S) in, the raw affordance
-maps (B, num_affordances, rows, cols) out. The `export` command writes this graph to files and
-the OpenVINO backend runs it, so both run the same network. onnx, onnxscript (torch's ONNX
-exporter) and openvino are optional packages, imported only when a graph is built.
+`GroundingNet.forward` (a LoopTrans or LOCATE network) in fp32: a batch of normalised RGB images
+(B, 3, S, S) in, the raw affordance maps (B, num_affordances, rows, cols) out. The `export`
+command writes this graph to files and the OpenVINO backend runs it, so both run the same
+network. onnx, onnxscript (torch's ONNX exporter) and openvino are optional packages, imported
+only when a graph is built.
 """
 import importlib
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.grounding_net import GroundingNet
 
 INPUT_NAME = 'images'
 OUTPUT_NAME = 'raw_maps'
@@ -55,7 +56,7 @@ def require_packages(names: Sequence[str], purpose: str) -> None:
                                   f'pip install {" ".join(missing)}')
 
 
-def export_onnx(model: LoopTrans, path: Path, opset: int = DEFAULT_OPSET) -> int:
+def export_onnx(model: GroundingNet, path: Path, opset: int = DEFAULT_OPSET) -> int:
     """Export `model` (in eval mode) to one self-contained ONNX file; return its opset.
 
     torch's dynamo-based exporter (torch.export) traces timm's fused attention
@@ -84,7 +85,7 @@ def onnx_opset(path: Path) -> int:
     return next(entry.version for entry in opsets if entry.domain in ('', 'ai.onnx'))
 
 
-def openvino_model(model: LoopTrans, opset: int = DEFAULT_OPSET) -> Tuple[Any, Dict[str, Any]]:
+def openvino_model(model: GroundingNet, opset: int = DEFAULT_OPSET) -> Tuple[Any, Dict[str, Any]]:
     """Convert `model` to an in-memory `openvino.Model` (fp32) by way of an ONNX export.
 
     Returns:

@@ -1,11 +1,11 @@
 """The OpenVINO backend: the whole network, converted once, cached on disk, run on the CPU.
 
-The network is `network_graph`'s export of `LoopTrans.forward` (backbone to the last block's
-keys, heads, classifier), so OpenVINO computes exactly what the torch backend computes. int8 is
-NNCF post-training quantisation on a calibration set (`calibration`). The converted (and, for
-int8, quantised) model is cached under `cache_root()`, keyed by the weights' content hash, the
-network code, the precision, the calibration set and the torch and OpenVINO versions, so a second
-start only reads and compiles it.
+The network is `network_graph`'s export of `GroundingNet.forward` (LoopTrans or LOCATE:
+backbone to the last block's keys, heads, classifier), so OpenVINO computes exactly what the
+torch backend computes. int8 is NNCF post-training quantisation on a calibration set
+(`calibration`). The converted (and, for int8, quantised) model is cached under `cache_root()`,
+keyed by the weights' content hash, the network code, the precision, the calibration set and
+the torch and OpenVINO versions, so a second start only reads and compiles it.
 """
 import hashlib
 from importlib import metadata
@@ -24,7 +24,7 @@ import torch
 
 from looptrans_core.calibration import calibration_set, CalibrationSet
 from looptrans_core.device import backend_error
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.grounding_net import GroundingNet
 from looptrans_core.network_graph import openvino_model, OPENVINO_PACKAGES, require_packages
 from looptrans_core.preprocess import normalise_batch, to_device_uint8
 
@@ -103,7 +103,7 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def cache_key(model: LoopTrans, precision: str,
+def cache_key(model: GroundingNet, precision: str,
               calibration: Optional[CalibrationSet]) -> Dict[str, Any]:
     """Everything the cached model depends on."""
     return {'weights_sha256': weights_hash(model), 'code_sha256': code_hash(),
@@ -129,7 +129,7 @@ def key_folder(key: Dict[str, Any]) -> str:
     return f'{key["weights_sha256"][:16]}-{key["precision"]}-{whole}'
 
 
-def calibration_batches(model: LoopTrans, calibration: CalibrationSet) -> List[np.ndarray]:
+def calibration_batches(model: GroundingNet, calibration: CalibrationSet) -> List[np.ndarray]:
     """Return each calibration image as the network's (1, 3, S, S) float32 input."""
     config = model.backbone_config
     cpu = torch.device('cpu')
@@ -138,7 +138,7 @@ def calibration_batches(model: LoopTrans, calibration: CalibrationSet) -> List[n
             for image in calibration.load()]
 
 
-def build_network(model: LoopTrans, precision: str,
+def build_network(model: GroundingNet, precision: str,
                   calibration: Optional[CalibrationSet]) -> Any:
     """Convert `model` to an `openvino.Model`; for int8, quantise it on `calibration`."""
     converted, _ = openvino_model(model)
@@ -151,7 +151,7 @@ def build_network(model: LoopTrans, precision: str,
                          subset_size=len(batches))
 
 
-def cached_network(model: LoopTrans, precision: str, calibration: Optional[CalibrationSet],
+def cached_network(model: GroundingNet, precision: str, calibration: Optional[CalibrationSet],
                    root: Path) -> Path:
     """Return the cached model's `.xml` under `root`, converting and saving it first if needed.
 
@@ -172,7 +172,7 @@ def cached_network(model: LoopTrans, precision: str, calibration: Optional[Calib
     return folder / 'model.xml'
 
 
-def write_network(model: LoopTrans, precision: str, calibration: Optional[CalibrationSet],
+def write_network(model: GroundingNet, precision: str, calibration: Optional[CalibrationSet],
                   key: Dict[str, Any], folder: Path) -> None:
     """Convert the network and save it, with `key.json`, as `folder`.
 
@@ -207,7 +207,7 @@ class OpenVINONetwork:
     """The network on OpenVINO's CPU plugin: a normalised (B, 3, S, S) batch in, raw maps out.
 
     Args:
-        model: the LoopTrans whose weights are run (left unchanged).
+        model: the network whose weights are run (left unchanged).
         precision: 'fp32', 'bf16' (CPUs with native bf16) or 'int8'.
         calibration: the images int8 is calibrated on (None: the synthetic scenes; unused by
             the other precisions).
@@ -215,7 +215,7 @@ class OpenVINONetwork:
         cache_dir: where converted models are kept (None: `cache_root()`).
     """
 
-    def __init__(self, model: LoopTrans, precision: str,
+    def __init__(self, model: GroundingNet, precision: str,
                  calibration: Optional[CalibrationSet] = None, threads: Optional[int] = None,
                  cache_dir: Optional[Union[str, Path]] = None) -> None:
         check_openvino(precision)

@@ -4,7 +4,7 @@ from typing import Callable, Optional
 
 import torch
 
-from looptrans_core.model.looptrans import LoopTrans
+from looptrans_core.model.grounding_net import GroundingNet
 
 LOGGER = logging.getLogger(__name__)
 COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune')
@@ -20,7 +20,7 @@ def set_threads(threads: Optional[int]) -> None:
     torch.set_num_threads(threads)
 
 
-def channels_last(model: LoopTrans) -> LoopTrans:
+def channels_last(model: GroundingNet) -> GroundingNet:
     """Store the convolution weights channels-last; the heads' input already is."""
     return model.to(memory_format=torch.channels_last)
 

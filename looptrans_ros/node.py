@@ -109,8 +109,9 @@ class GroundingNode(LifecycleNode):
                                            self._on_set_affordance)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.timer = self.create_timer(1.0, self._publish_diagnostics)
-        self.get_logger().info(f'configured: {len(self.available)} actions on '
-                               f'{self.pipeline.device} ({grounder.backend} {grounder.precision})')
+        self.get_logger().info(f'configured: {len(self.available)} actions of method '
+                               f'{grounder.method} on {self.pipeline.device} '
+                               f'({grounder.backend} {grounder.precision})')
         return SUCCESS
 
     def check_startup(self, p: Dict[str, Any], available: Tuple[str, ...]) -> None:

@@ -76,9 +76,9 @@ def names_list(value: List[str]) -> Optional[str]:
 
 
 SPECS = (
-    ParameterSpec('checkpoint', '', 'published .pth or our .safetensors checkpoint; empty = the '
-                  'bundled demo model (synthetic data, not for real use); settable while '
-                  'unconfigured, read at configure', at_configure=True),
+    ParameterSpec('checkpoint', '', 'published LoopTrans or LOCATE .pth, or our .safetensors '
+                  'checkpoint; empty = the bundled demo model (synthetic data, not for real use); '
+                  'settable while unconfigured, read at configure', at_configure=True),
     ParameterSpec('device', 'auto', "'auto', 'cpu', 'cuda' or 'cuda:N'; no CUDA -> CPU with a "
                   'warning', read_only=True, check=device_spec_error),
     ParameterSpec('backend', 'torch', "'torch' (CPU or CUDA) or 'openvino' (CPU; the network is "

@@ -137,6 +137,7 @@ def test_model_json_describes_inputs_outputs_and_source(onnx_export, checkpoint)
     source = description['source']
     assert source['sha256'] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
     assert (source['backbone'], source['description']) == ('vit_tiny_test', 'random test weights')
+    assert source['method'] == 'looptrans'
 
 
 @pytest.mark.skipif(not DEMO_MODEL.is_file(), reason='the bundled demo model is missing')

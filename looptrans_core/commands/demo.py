@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     grounder, warnings = load_default_grounder(args.checkpoint, args.device)
     for warning in warnings:
         print(f'WARNING: {warning}', file=sys.stderr)
-    print(f'model: {grounder.metadata.description if grounder.metadata else "random weights"}')
+    print(f'model: {grounder.metadata.description if grounder.metadata else "random weights"} '
+          f'(method {grounder.method})')
     image_rgb, afforded = render_scene(np.random.default_rng(args.seed), SCENE_SIZE, args.object)
     actions = grounder.validate_actions(args.action or
                                         [a for a in afforded if a in grounder.affordances][:2])

@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f'WARNING: {warning}', file=sys.stderr)
     paths = export_model(grounder, args.export_format, args.out, source, args.opset)
-    print(f'wrote {args.export_format} model of {len(grounder.affordances)} affordances from '
-          f'{source or "random weights"}:')
+    print(f'wrote {args.export_format} model ({grounder.method}) of {len(grounder.affordances)} '
+          f'affordances from {source or "random weights"}:')
     for path in paths:
         print(f'  {path}')
     return 0

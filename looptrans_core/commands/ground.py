@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     grounder = Grounder.from_checkpoint(args.checkpoint, args.device, args.precision, peak_config,
                                         backend=args.backend, calibration=args.calibration)
     actions = grounder.validate_actions(args.action)
+    print(f'model: {grounder.method}, {len(grounder.affordances)} affordances, from '
+          f'{args.checkpoint}')
     args.out.mkdir(parents=True, exist_ok=True)
     frames = iter_frames(args.image, args.max_image_pixels)
     for stem, image in tqdm(frames, total=count_frames(args.image), unit='image'):

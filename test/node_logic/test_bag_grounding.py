@@ -6,6 +6,8 @@ import pytest
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 
+import locate_reference
+from locate_reference import save_locate_file, TINY
 from looptrans_ros import bag_grounding
 from looptrans_ros.image_codec import decode_image, encode_compressed, encode_image, fields_of
 from looptrans_ros.interface_types import MESSAGE_DEFINITIONS, register_interfaces
@@ -133,3 +135,20 @@ def test_a_backend_that_does_not_run_the_precision_is_reported(
                                '--precision', 'int8']) == 2
     assert "'int8' runs on backend 'openvino'" in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_a_locate_checkpoint_grounds_the_bag_as_locate(tmp_path, scene, monkeypatch):
+    monkeypatch.undo()
+    checkpoint = tmp_path / 'locate_unseen.pth'
+    net = save_locate_file(checkpoint, len(locate_reference.UNSEEN), 4, **TINY)
+    write_bag(tmp_path / 'in', StoragePlugin.SQLITE3, '/cam', [image(scene, 1)])
+    assert bag_grounding.main(['--input', str(tmp_path / 'in'), '--output',
+                               str(tmp_path / 'out'), '--topic', '/cam', '--action', 'cut_with',
+                               '--checkpoint', str(checkpoint), '--device', 'cpu']) == 0
+    topics, _ = read_bag(tmp_path / 'out')
+    heatmap = decode_image(fields_of(topics['/looptrans/heatmap'][0][1]))
+    rgb = scene[..., ::-1].copy()
+    raw = net.ego_pred(locate_reference.published_input(rgb))[0]
+    expected = locate_reference.normalize_map(
+        raw[locate_reference.UNSEEN.index('cut_with')].numpy(), rgb.shape[1::-1])
+    assert np.abs(heatmap - expected).max() < 1e-3  # our resize against PIL's: 2e-4 here
