@@ -34,14 +34,15 @@ setup(
     ],
     extras_require={
         'train': ['matplotlib'],
-        'bag': ['rosbags>=0.10'],
+        # mcap: the readable part of a bag cut off mid-write (looptrans_ros/bag_salvage.py)
+        'bag': ['rosbags>=0.10', 'mcap>=1.2'],
         # python -m looptrans_core export --format onnx|openvino (docs/export.md)
         'export': ['onnx>=1.23', 'onnxscript>=0.7', 'openvino>=2026.4'],
         # backend='openvino' (fp32, bf16; int8 through NNCF post-training quantisation)
         'openvino': ['onnx>=1.23', 'onnxscript>=0.7', 'openvino>=2026.4', 'nncf>=2.19'],
         # pytest < 9: the launch_testing pytest plugin of Humble and Jazzy uses the `path`
         # hook argument that pytest 9 removed, and fails to load beside it.
-        'test': ['pytest>=7,<9', 'hypothesis', 'matplotlib', 'rosbags>=0.10',
+        'test': ['pytest>=7,<9', 'hypothesis', 'matplotlib', 'rosbags>=0.10', 'mcap>=1.2',
                  'onnx>=1.23', 'onnxscript>=0.7', 'openvino>=2026.4', 'nncf>=2.19',
                  'onnxruntime',
                  'colcon-core',

@@ -13,7 +13,9 @@ node in this process publishes 640 x 480 rgb8 frames of synthetic scenes at 30 a
 stamped when sent; a subscriber of `~/peaks` records the latency from stamp to arrival (the
 node's publish plus one DDS hop), each run with and without a subscriber of `~/overlay`.
 Received / processed / dropped / rejected / failed come from the node's `/diagnostics`, as
-differences over the run. Last, RSS of the node process over `--memory-frames` frames at 100 Hz.
+differences over the run, and so do the median times of each stage of a frame (the last 100
+frames of the run: receive, decode, preprocess, network, postprocess, images, publish).
+Last, RSS of the node process over `--memory-frames` frames at 100 Hz.
 """
 import argparse
 import array
@@ -25,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ament_index_python.packages import get_package_prefix
 from diagnostic_msgs.msg import DiagnosticArray
@@ -81,23 +83,27 @@ def installed_node() -> Path:
     return Path(get_package_prefix('looptrans_ros')) / 'lib/looptrans_ros/grounding_node'
 
 
-def start_node(checkpoint: str, executable: Path, backend: str,
-               precision: str) -> subprocess.Popen:
-    """Start `executable` (a grounding_node) on /bench/image, its own process, CPU.
+def start_node(checkpoint: str, executable: Path, backend: str, precision: str,
+               arguments: Sequence[str] = ('-r', 'image:=/bench/image'),
+               env: Optional[Dict[str, str]] = None, output=None) -> subprocess.Popen:
+    """Start `executable` (a grounding_node) with ROS `arguments`, its own process, CPU.
 
-    An empty `checkpoint` is the node's default, the bundled demo model. The executable's own
-    package (`<prefix>/lib/pythonX.Y/site-packages` beside it) comes first on PYTHONPATH, so
-    another build runs its own code.
+    An empty `checkpoint` is the node's default, the bundled demo model; the default
+    `arguments` remap its image to /bench/image; `env` is added to this process's environment;
+    its stdout and stderr go to the file `output` (default: this process's).
+    The executable's own package (`<prefix>/lib/pythonX.Y/site-packages` beside it) comes
+    first on PYTHONPATH, so another build runs its own code.
     """
     version = f'python{sys.version_info.major}.{sys.version_info.minor}'
     site = executable.resolve().parents[2] / 'lib' / version / 'site-packages'
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, **(env or {}), PYTHONPATH=os.pathsep.join(
         [str(site), os.environ.get('PYTHONPATH', '')]))
     model = ['-p', f'checkpoint:={checkpoint}'] if checkpoint else []
     return subprocess.Popen(
         [str(executable), '--ros-args', *model, '-p', 'device:=cpu', '-p', f'backend:={backend}',
-         '-p', f'precision:={precision}', '-r', 'image:=/bench/image', '--log-level', 'warn'],
-        stdin=subprocess.DEVNULL, env=env)
+         '-p', f'precision:={precision}', *arguments, '--log-level', 'warn'],
+        stdin=subprocess.DEVNULL, env=env, stdout=output,
+        stderr=None if output is None else subprocess.STDOUT)
 
 
 def rss_mib(pid: int) -> float:
@@ -119,6 +125,7 @@ class Camera:
         self.latency_ms: List[float] = []
         self.overlays = 0
         self.counts: Optional[Dict[str, int]] = None
+        self.stages: Dict[str, float] = {}
         node.create_subscription(AffordancePeaks, f'{NODE}/peaks', self._on_peaks, 100)
         node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
         self.overlay_subscription = None
@@ -133,6 +140,8 @@ class Camera:
             if 'looptrans_grounding' in status.name:
                 values = {kv.key: kv.value for kv in status.values}
                 self.counts = {name: int(values[f'frames_{name}']) for name in COUNTS}
+                self.stages = {key[len('stage_'):-len('_ms')]: float(value)
+                               for key, value in values.items() if key.startswith('stage_')}
 
     def subscribe_overlay(self, on: bool) -> None:
         """Subscribe to the overlay (the node renders it only then) or stop."""
@@ -200,7 +209,7 @@ def run(camera: Camera, rate_hz: float, seconds: float, overlay: bool) -> Dict[s
             'processed_per_s': counts['processed'] / took,
             'latency_ms_median': statistics.median(latency) if latency else None,
             'latency_ms_p95': float(np.percentile(latency, 95)) if latency else None,
-            'overlays': camera.overlays}
+            'overlays': camera.overlays, 'stage_ms_median': dict(camera.stages)}
 
 
 def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
@@ -217,9 +226,13 @@ def memory_run(camera: Camera, pid: int, num_frames: int) -> Dict[str, object]:
 
 
 def bench_model(name: str, checkpoint: str, backend: str, seconds: float, memory_frames: int,
-                rates: List[float], executable: Path) -> Dict[str, object]:
-    """Every run on one model and backend:precision: each rate, overlay off and on, memory."""
-    process = start_node(checkpoint, executable, *backend.split(':'))
+                rates: List[float], executable: Path, threads: int = 0) -> Dict[str, object]:
+    """Every run on one model and backend:precision: each rate, overlay off and on, memory.
+
+    `threads` is the node's `threads` parameter (0: the backend's default).
+    """
+    process = start_node(checkpoint, executable, *backend.split(':'),
+                         ('-r', 'image:=/bench/image', '-p', f'threads:={threads}'))
     node = Node('bench_camera')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -261,6 +274,10 @@ def print_run(model: str, key: str, run: Dict[str, object]) -> None:
           f"drop {run['dropped']:5d} rej {run['rejected']} fail {run['failed']} "
           f"lost {run['lost_before_node']:4d} accounted {run['accounted']} "
           f"lat50/95 {latency} ms overlays {run['overlays']}", flush=True)
+    stages = run.get('stage_ms_median') or {}
+    if stages:
+        print(f"{'':26s} {'':13s} stage medians (ms): " + ', '.join(
+            f'{stage} {ms:.1f}' for stage, ms in stages.items()), flush=True)
 
 
 def print_memory(model: str, memory: Dict[str, object]) -> None:
@@ -314,6 +331,10 @@ def get_args_parser() -> argparse.ArgumentParser:
                         help='e.g. torch:fp32 openvino:fp32 openvino:int8 (default torch:fp32)')
     parser.add_argument('--rates', type=float, nargs='+', default=[30.0, 100.0],
                         help='camera rates in Hz (default 30 100)')
+    parser.add_argument('--models', nargs='+', choices=('demo', 'published'),
+                        default=['demo', 'published'], help='models to run (default both)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help="the node's threads parameter (default 0: the backend's default)")
     parser.add_argument('--executable', type=Path, default=None,
                         help="grounding_node to run (default: the sourced workspace's), e.g. "
                         "another build's, to compare two versions")
@@ -330,12 +351,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     memory_frames = args.memory_frames if args.memory_frames is not None else (
         500 if args.quick else 10000)
     rclpy.init()
-    results: Dict[str, object] = {'cpus': os.cpu_count()}
+    results: Dict[str, object] = {'cpus': os.cpu_count(), 'threads': args.threads}
     try:
         with tempfile.TemporaryDirectory() as folder:
-            models = {'demo': ''}
-            if not args.quick:
-                models['published'] = str(published_checkpoint(Path(folder)))
+            models = {name: '' if name == 'demo' else str(published_checkpoint(Path(folder)))
+                      for name in (['demo'] if args.quick else args.models)}
             if args.locate:
                 models['locate'] = str(locate_checkpoint(Path(folder)))
             for name, checkpoint in models.items():
@@ -343,7 +363,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     results[f'{name} {backend}'] = bench_model(
                         name, checkpoint, backend, seconds,
                         memory_frames if name == 'demo' and backend == args.backends[0] else 0,
-                        args.rates, args.executable or installed_node())
+                        args.rates, args.executable or installed_node(), args.threads)
             results['speedups'] = speedups(results, models, args.backends)
             print_speedups(results['speedups'])
     finally:

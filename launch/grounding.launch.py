@@ -9,6 +9,7 @@ waits, unconfigured, for `ros2 lifecycle set /looptrans_grounding configure` the
 With use_sim_camera:=true the synthetic camera's depth goes to depth_topic, and the camera
 broadcasts its pose as the static transform base_link -> camera_optical_frame
 (looptrans_ros.camera_pose.SIM_CAMERA_POSE: 0.75 m above the table, 50 degrees down).
+SIGTERM to `ros2 launch` (docker stop, systemd) shuts down as Ctrl-C does (launch_sigterm).
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
@@ -16,6 +17,8 @@ from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
+
+from looptrans_ros.launch_sigterm import shut_down_on_sigterm
 
 GIVEN_ONLY = "the params file's value unless given"
 ARGUMENTS = [
@@ -97,4 +100,5 @@ def generate_launch_description() -> LaunchDescription:
         arguments=['-d', PathJoinSubstitution([FindPackageShare('looptrans_ros'), 'config',
                                                'looptrans.rviz'])],
         condition=IfCondition(config['use_rviz']))
-    return LaunchDescription(declared + [OpaqueFunction(function=grounding_node), camera, rviz])
+    return LaunchDescription([OpaqueFunction(function=shut_down_on_sigterm)] + declared + [
+        OpaqueFunction(function=grounding_node), camera, rviz])

@@ -137,6 +137,25 @@ def openvino_device(device: str, channels_last: bool,
     return torch.device('cpu')
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Images made ready for the network (`Grounder.prepare`), with what `finish` needs.
+
+    Attributes:
+        inputs: the normalised (B, 3, S, S) batch on the Grounder's device.
+        sizes: each image's (height, width).
+        names: the actions asked for.
+        peak_config: the peak settings of this batch.
+        return_raw: whether the results keep the raw patch-grid maps.
+    """
+
+    inputs: torch.Tensor
+    sizes: List[Tuple[int, int]]
+    names: List[str]
+    peak_config: PeakConfig
+    return_raw: bool
+
+
 class Grounder:
     """Grounds affordances on images with a LoopTrans or LOCATE network, on CPU or CUDA.
 
@@ -295,14 +314,40 @@ class Grounder:
         the errors are those of `ground`. Returns one dict action -> AffordanceMap per image, in
         order.
         """
+        prepared = self.prepare(images, actions, channel_order=channel_order,
+                                peak_config=peak_config, return_raw=return_raw)
+        return self.finish(prepared, self.network(prepared))
+
+    def prepare(self, images: Sequence[np.ndarray], actions: Optional[Names] = None, *,
+                channel_order: Union[str, Sequence[str]] = 'rgb',
+                peak_config: Optional[PeakConfig] = None,
+                return_raw: bool = False) -> 'PreparedBatch':
+        """Check, resize and normalise images: the first step of `ground_batch` (same arguments).
+
+        `ground_batch` is `finish(prepared, network(prepared))`; the steps apart let a caller
+        overlap them (prepare the next batch while the network runs on this one) and time each.
+        """
         images = image_list(images)
         orders = channel_orders(channel_order, len(images))
         check_peak_config(peak_config, optional=True)
         names = self.validate_actions(actions)
         tensors = [to_device_uint8(img, order, self.device) for img, order in zip(images, orders)]
-        raw = self.raw_maps(tensors)[:, [self._index[a] for a in names]]
-        host = maps_to_host(raw, [tuple(t.shape[-2:]) for t in tensors])
-        return [self._finish(maps, names, peak_config or self.peak_config, return_raw)
+        config = self.model.backbone_config
+        with torch.inference_mode():
+            inputs = normalise_batch(tensors, config.input_size, config.mean, config.std)
+        return PreparedBatch(inputs, [tuple(t.shape[-2:]) for t in tensors], names,
+                             peak_config or self.peak_config, return_raw)
+
+    @torch.inference_mode()
+    def network(self, prepared: 'PreparedBatch') -> torch.Tensor:
+        """Run the network on `prepared`: (B, actions, rows, cols) raw maps of its actions."""
+        return self._forward(prepared.inputs)[:, [self._index[a] for a in prepared.names]]
+
+    def finish(self, prepared: 'PreparedBatch',
+               raw: torch.Tensor) -> List[Dict[str, AffordanceMap]]:
+        """Bring the maps to the host and pick peaks (the last step); one dict per image."""
+        host = maps_to_host(raw, prepared.sizes)
+        return [self._finish(maps, prepared.names, prepared.peak_config, prepared.return_raw)
                 for maps in host]
 
     @torch.inference_mode()

@@ -29,12 +29,12 @@ def check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
                                f'over the limit of {max_pixels} (max_image_pixels)')
 
 
-def decode_encoded_image(data: bytes, what: str,
-                         max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """H x W x 3 uint8 BGR image of encoded bytes (JPEG, PNG, ...); ImageFormatError if not.
+def check_encoded_header(data: bytes, what: str,
+                         max_pixels: int = MAX_IMAGE_PIXELS) -> Tuple[int, int]:
+    """(width, height) from the header of encoded bytes; ImageFormatError if unreadable or huge.
 
-    The size is read from the header first (PIL parses headers without decoding; OpenCV has
-    no such call), and only an image within `max_pixels` is decoded, by OpenCV.
+    PIL parses headers without decoding (OpenCV has no such call), so this is cheap: a
+    decompression bomb is refused without allocating it.
     """
     if len(data) == 0:
         raise ImageFormatError(f'{what} has no data')
@@ -49,6 +49,17 @@ def decode_encoded_image(data: bytes, what: str,
         raise ImageFormatError(f'cannot decode {what} ({len(data)} bytes): not a JPEG, PNG '
                                'or other image format with a readable header') from None
     check_pixels(width, height, max_pixels, what)
+    return width, height
+
+
+def decode_encoded_image(data: bytes, what: str,
+                         max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """H x W x 3 uint8 BGR image of encoded bytes (JPEG, PNG, ...); ImageFormatError if not.
+
+    The size is read from the header first (`check_encoded_header`), and only an image within
+    `max_pixels` is decoded, by OpenCV.
+    """
+    check_encoded_header(data, what, max_pixels)
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error as error:

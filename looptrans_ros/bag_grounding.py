@@ -7,10 +7,11 @@ depth, frames also get the node's 3D outputs (peak positions and approaches, clo
 the image's own frame (a bag tool has no tf2).
 """
 import argparse
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer, WriterError
@@ -22,6 +23,7 @@ from looptrans_core import (add_backend_arguments, add_device_argument, load_def
                             MAX_IMAGE_PIXELS, PeakConfig)
 from looptrans_ros.bag_pairing import StampPairing
 from looptrans_ros.bag_paths import atomic_output, bag_folder, check_output
+from looptrans_ros.bag_salvage import salvage
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import MessageBuilder
@@ -50,6 +52,7 @@ class BagReport:
 
     processed: int = 0
     skipped: Dict[str, int] = field(default_factory=dict)
+    salvaged: str = ''
 
     def skip(self, reason: str) -> None:
         """Count a skipped frame under its reason (the pipeline's warning)."""
@@ -95,6 +98,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'bag_grounding: {error}', file=sys.stderr)
         return 2
     skipped = sum(report.skipped.values())
+    if report.salvaged:
+        print(f'bag_grounding: {report.salvaged}')
     print(f'grounded {report.processed} frame(s) into {args.output}; skipped {skipped}')
     for reason, count in sorted(report.skipped.items()):
         print(f'  {count} x {reason}')
@@ -132,7 +137,8 @@ def write_grounded_bag(args: argparse.Namespace, input_bag: Path, storage: str, 
                              lambda data: np.frombuffer(data, np.uint8))
     report = BagReport()
     kinds = {**OUTPUTS, **(DEPTH_OUTPUTS if args.depth_topic else {})}
-    with Reader(input_bag) as reader, atomic_output(args.output, args.overwrite) as partial:
+    with open_input(input_bag, report) as reader, \
+            atomic_output(args.output, args.overwrite) as partial:
         sources = input_connections(reader, args, input_bag)
         with Writer(partial, version=9, storage_plugin=STORAGES[storage]) as writer:
             copies = {c.id: writer.add_connection(c.topic, c.msgtype, msgdef=c.msgdef.data,
@@ -194,6 +200,28 @@ def input_connections(reader: Reader, args: argparse.Namespace, input_bag: Path)
                              f'there: {there}')
         source += found if topic else []
     return source
+
+
+@contextmanager
+def open_input(input_bag: Path, report: BagReport) -> Iterator[Any]:
+    """Yield the input bag's reader: rosbags', or the readable part of a cut-off MCAP bag."""
+    reader = Reader(input_bag)
+    try:
+        reader.open()
+    except ReaderError:
+        if not any(input_bag.glob('*.mcap')):
+            raise
+    else:
+        try:
+            yield reader
+        finally:
+            reader.close()
+        return
+    bag = salvage(input_bag)
+    if not bag.connections:
+        raise ReaderError('no readable MCAP record before the end of the file')
+    report.salvaged = bag.describe()
+    yield bag
 
 
 if __name__ == '__main__':

@@ -24,12 +24,19 @@ class CameraSlots:
 
     def put(self, camera: str, frame: Any) -> bool:
         """Store `frame` for `camera`; return True when it replaced an untaken frame."""
+        replaced = self._slot(camera).put(frame)
+        self._ready.set()
+        return replaced
+
+    def refuse(self, camera: str) -> None:
+        """Count a frame of `camera` that arrived but was refused before storing."""
+        self._slot(camera).refuse()
+
+    def _slot(self, camera: str) -> LatestFrameSlot:
         slot = self.slots.get(camera)
         if slot is None:
             raise ValueError(f'unknown camera {camera!r}; cameras: {list(self.slots)}')
-        replaced = slot.put(frame)
-        self._ready.set()
-        return replaced
+        return slot
 
     def take_all(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """Wait up to `timeout` s for any frame; return camera -> newest frame, where one came."""

@@ -13,9 +13,9 @@ import numpy as np
 
 from looptrans_core import MAX_IMAGE_PIXELS
 from looptrans_ros.depth_sync import depth_in_metres
-from looptrans_ros.image_codec import (check_layout, decode_compressed, decode_image,
-                                       encode_image, ENCODINGS, fields_of, ImageFormatError,
-                                       to_colour)
+from looptrans_ros.image_codec import (check_compressed, check_layout, decode_compressed,
+                                       decode_image, encode_image, ENCODINGS, fields_of,
+                                       ImageFormatError, to_colour)
 from looptrans_ros.projection import Intrinsics
 
 
@@ -152,6 +152,17 @@ class MessageDecoder:
         if hasattr(message, 'format'):
             return compressed_to_colour(message, self.max_pixels)
         return image_to_colour(message, self.bridge)
+
+    def check(self, message: Any) -> None:
+        """Refuse an Image whose layout, or a CompressedImage whose header, is unusable.
+
+        Cheap (no pixel is touched): the node checks each frame as it arrives, so a bad frame
+        never takes a good one's place. ImageFormatError says what is wrong.
+        """
+        if hasattr(message, 'format'):
+            check_compressed(message.data, str(message.format), self.max_pixels)
+        else:
+            check_layout(fields_of(message))
 
     def depth(self, message: Any, size: Tuple[int, int]) -> np.ndarray:
         """Return the depth in metres of a 16UC1 / mono16 / 32FC1 Image of the colour `size`."""

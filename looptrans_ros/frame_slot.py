@@ -29,6 +29,11 @@ class LatestFrameSlot(Generic[T]):
             self._condition.notify()
             return replaced
 
+    def refuse(self) -> None:
+        """Count a frame that arrived but was refused before it could be stored."""
+        with self._condition:
+            self.received += 1
+
     def take(self, timeout: Optional[float] = None) -> Optional[T]:
         """Remove and return the newest frame, waiting up to `timeout` s; None if none came."""
         with self._condition:

@@ -117,9 +117,7 @@ class GoalServer:
         size = frame.pixels.shape[:2]
         roi = checked_roi(goal.roi, size)
         pixels = np.ascontiguousarray(crop(frame.pixels, roi))
-        result = self.pipeline.grounder.ground_batch(
-            [pixels], list(actions), channel_order=frame.channel_order,
-            peak_config=settings.peak_config)[0]
+        result = self.pipeline.ground_now([pixels], actions, frame.channel_order, settings)[0]
         whole = pixels.shape[:2] == size
         results = {action: result[action] if whole else
                    PastedMap(action, shift_peaks(result[action].peaks, roi),

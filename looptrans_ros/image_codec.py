@@ -5,7 +5,8 @@ from typing import Any, Dict, Tuple
 import cv2
 import numpy as np
 
-from looptrans_core import decode_encoded_image, ImageFormatError, MAX_IMAGE_PIXELS
+from looptrans_core import (check_encoded_header, decode_encoded_image, ImageFormatError,
+                            MAX_IMAGE_PIXELS)
 
 ENCODINGS: Dict[str, Tuple[np.dtype, int]] = {
     'rgb8': (np.dtype(np.uint8), 3), 'bgr8': (np.dtype(np.uint8), 3),
@@ -124,8 +125,20 @@ def decode_compressed(data: bytes, image_format: str = '',
 
     The size declared in the header is checked against `max_pixels` before decoding.
     """
-    return decode_encoded_image(bytes(data), f'compressed image (format {image_format!r})',
-                                max_pixels)
+    return decode_encoded_image(bytes(data), _compressed_what(image_format), max_pixels)
+
+
+def check_compressed(data: bytes, image_format: str = '',
+                     max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+    """Refuse a CompressedImage's data whose header is unreadable or declares over `max_pixels`.
+
+    Reads the header only (cheap enough for a subscription callback); decoding can still fail.
+    """
+    check_encoded_header(bytes(data), _compressed_what(image_format), max_pixels)
+
+
+def _compressed_what(image_format: str) -> str:
+    return f'compressed image (format {image_format!r})'
 
 
 def encode_compressed(image_bgr: np.ndarray, image_format: str = 'jpeg') -> bytes:

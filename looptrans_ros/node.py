@@ -6,6 +6,7 @@ is dropped. With `autostart` (default) the node configures and activates itself 
 """
 from functools import partial
 import sys
+import time
 from typing import Any, Dict, List, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -14,6 +15,7 @@ from looptrans_interfaces.msg import AffordancePeaks
 from looptrans_interfaces.srv import SetAffordance
 from message_filters import ApproximateTimeSynchronizer, Subscriber
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.event_handler import QoSMessageLostInfo, SubscriptionEventCallbacks
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
@@ -23,16 +25,18 @@ from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
 from looptrans_ros.depth_sync import DepthWait
-from looptrans_ros.diagnostics import diagnostic_summary, diagnostic_values
+from looptrans_ros.diagnostics import (camera_values, diagnostic_summary, diagnostic_values,
+                                       lost_values)
 from looptrans_ros.ground_action import GroundActionServer
 from looptrans_ros.grounding_pipeline import Grounding, GroundingPipeline
 from looptrans_ros.log_limiter import LogLimiter
 from looptrans_ros.messages import byte_array, MessageBuilder
 from looptrans_ros.node_runner import run_node
 from looptrans_ros.outputs import DEPTH_KINDS, grounding_messages, output_name
-from looptrans_ros.parameters import parameter_error, SPECS
+from looptrans_ros.parameters import parameter_error, SPECS, unconfigured_only_error
 from looptrans_ros.ros_types import descriptor, image_qos, MESSAGE_TYPES, output_qos
 from looptrans_ros.settings import Settings
+from looptrans_ros.stage_times import stage_values
 from looptrans_ros.tf_lookup import TfLookup
 
 OUTPUT_TYPES = {'heatmap': Image, 'overlay': Image, 'peaks': AffordancePeaks,
@@ -46,10 +50,13 @@ START_HINT = ('Pass checkpoint:=/path/to/model.safetensors (or a published .pth)
 class GroundingNode(LifecycleNode):
     """Grounds the requested affordances on the newest frame of each camera.
 
-    Executor: single-threaded (run_node). Every callback only stores a message, swaps the
-    settings snapshot or answers a service; inference runs on the pipeline's worker thread, so
-    nothing here waits on it and the only state shared with the worker is the pipeline's
-    (locked slots and counters, and one settings reference swapped whole).
+    Threads: the executor (single-threaded, run_node) runs every callback, and each only
+    stores a message, swaps the settings snapshot, answers a service or publishes
+    /diagnostics; the pipeline's three threads do the work (GroundingPipeline): `prepare`
+    (decode and preprocess the newest frames), `network` (the forward pass) and `publish`
+    (post-process, the output messages, publishing), overlapped on depth-1 hand-offs. Nothing
+    here waits on them; what they share with the callbacks is the pipeline's (locked slots and
+    counters, one settings reference swapped whole). DDS has threads of its own.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -63,6 +70,8 @@ class GroundingNode(LifecycleNode):
         self.inputs: List[Any] = []
         self.depth_wait = DepthWait()
         self.ground_server = None
+        self.frames_lost: Dict[str, int] = {}
+        """Per camera: frames the middleware reported lost (its message_lost event)."""
         self.limited_warning = LogLimiter(self.get_logger().warning)
         self.bridge = load_bridge()
         self.builder = MessageBuilder(MESSAGE_TYPES, byte_array)
@@ -168,9 +177,11 @@ class GroundingNode(LifecycleNode):
                                    if p['image_transport'] == 'compressed' else (Image, 'image'))
         if not p['use_depth']:
             return [self.create_subscription(image_type, output_name(image_topic, camera=camera),
-                                             partial(self.pipeline.submit, camera=camera), qos)
+                                             partial(self.pipeline.submit, camera=camera), qos,
+                                             event_callbacks=self._lost_events(camera))
                     for camera in self.pipeline.cameras]
-        inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos),
+        inputs = [Subscriber(self, image_type, image_topic, qos_profile=qos,
+                             event_callbacks=self._lost_events(SINGLE_CAMERA)),
                   Subscriber(self, Image, 'depth', qos_profile=qos),
                   Subscriber(self, CameraInfo, 'camera_info', qos_profile=10)]
         synchroniser = ApproximateTimeSynchronizer(inputs, queue_size=10,
@@ -182,6 +193,12 @@ class GroundingNode(LifecycleNode):
     def _on_synchronised(self, image: Any, depth: Image, info: CameraInfo) -> None:
         self.depth_wait.matched(stamp_of(image))
         self.pipeline.submit(image, depth=depth, camera_info=info)
+
+    def _lost_events(self, camera: str) -> SubscriptionEventCallbacks:
+        """Count the frames the middleware reports lost before `camera`'s subscription."""
+        def lost(info: QoSMessageLostInfo) -> None:
+            self.frames_lost[camera] = self.frames_lost.get(camera, 0) + info.total_count_change
+        return SubscriptionEventCallbacks(message_lost=lost)
 
     def ensure_publishers(self, settings: Settings, p: Dict[str, Any]) -> None:
         """Create the output publishers `settings` needs that do not exist yet."""
@@ -200,9 +217,10 @@ class GroundingNode(LifecycleNode):
         if self.context.ok():  # after Ctrl-C rclpy has shut the context, and /rosout with it
             self.limited_warning(text)
 
-    def _publish(self, grounding: Grounding) -> None:
+    def _publish(self, grounding: Grounding) -> Dict[str, float]:
+        """Publish a grounding's outputs; return the ms spent making them and publishing."""
         if not self.context.ok():  # shutting down: a frame in flight has nowhere to go
-            return
+            return {}
         several = len(grounding.results) > 1
 
         def publisher(action: str, kind: str):
@@ -211,13 +229,25 @@ class GroundingNode(LifecycleNode):
         def wants(action: str, kind: str) -> bool:
             return kind != 'overlay' or publisher(action, kind).get_subscription_count() > 0
 
-        for action, kind, message in grounding_messages(self.builder, grounding, wants):
+        spent = {'images': 0.0, 'publish': 0.0}
+        messages = grounding_messages(self.builder, grounding, wants)
+        while True:
+            start = time.perf_counter()
+            item = next(messages, None)
+            made = time.perf_counter()
+            spent['images'] += (made - start) * 1000.0
+            if item is None:
+                return spent
+            action, kind, message = item
             publisher(action, kind).publish(message)
+            spent['publish'] += (time.perf_counter() - made) * 1000.0
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
         for parameter in parameters:
             reason = parameter_error(parameter.name, parameter.value, self.available) if \
                 self.pipeline is not None or parameter.name not in ('action', 'actions') else None
+            if self.pipeline is not None:
+                reason = reason or unconfigured_only_error(parameter.name)
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
         if self.pipeline is not None:
@@ -246,6 +276,8 @@ class GroundingNode(LifecycleNode):
         device = self.pipeline.device
         values = diagnostic_values(counts, device, ', '.join(settings.grounded_actions),
                                    settings.stream, self.depth_wait.waited)
+        values += lost_values(self.frames_lost) + camera_values(self.pipeline.camera_counts())
+        values += stage_values(self.pipeline.stage_medians())
         self.diagnostics_pub.publish(self.builder.diagnostics(
             self.get_clock().now().to_msg(), f'{self.get_name()}: grounding', ok, message,
             device, values))

@@ -27,6 +27,8 @@ class ParameterSpec:
         default: default value; the parameter keeps this Python type.
         description: shown by `ros2 param describe`.
         read_only: only settable at start-up (launch file, YAML).
+        at_configure: read at configure, so settable only while the node is unconfigured
+            (e.g. a checkpoint fixed after a failed configure, without a restart).
         check: returns a reason when a value is refused, else None.
     """
 
@@ -34,6 +36,7 @@ class ParameterSpec:
     default: Any
     description: str
     read_only: bool = False
+    at_configure: bool = False
     check: Optional[Check] = None
 
 
@@ -79,8 +82,8 @@ def names_list(value: List[str]) -> Optional[str]:
 
 SPECS = (
     ParameterSpec('checkpoint', '', 'published LoopTrans or LOCATE .pth, or our .safetensors '
-                  'checkpoint; empty = the bundled demo model (synthetic data, not for real use)',
-                  read_only=True),
+                  'checkpoint; empty = the bundled demo model (synthetic data, not for real use); '
+                  'settable while unconfigured, read at configure', at_configure=True),
     ParameterSpec('device', 'auto', "'auto', 'cpu', 'cuda' or 'cuda:N'; no CUDA -> CPU with a "
                   'warning', read_only=True, check=device_spec_error),
     ParameterSpec('backend', 'torch', "'torch' (CPU or CUDA) or 'openvino' (CPU; the network is "
@@ -152,6 +155,15 @@ def action_error(action: Any, available: Sequence[str]) -> Optional[str]:
     if action in available:
         return None
     return f'unknown action {action!r}; valid actions: {", ".join(available)}'
+
+
+def unconfigured_only_error(name: str) -> Optional[str]:
+    """Why `name` cannot be set on a configured node (None when it can)."""
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None or not spec.at_configure:
+        return None
+    return (f'{name} is read at configure: set it while the node is unconfigured '
+            '(deactivate and clean up first), then configure')
 
 
 def parameter_error(name: str, value: Any, available: Sequence[str]) -> Optional[str]:

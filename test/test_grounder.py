@@ -61,6 +61,23 @@ def test_a_list_of_images_equals_single_calls(tiny_grounder, rng):
         np.testing.assert_allclose(result['pour'].raw, single.raw, rtol=1e-4, atol=1e-5)
 
 
+def test_the_steps_apart_equal_ground_batch_and_the_next_batch_can_be_prepared_early(
+        tiny_grounder, rng):
+    first = [rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)]
+    second = [rng.integers(0, 255, (30, 20, 3), dtype=np.uint8)]
+    prepared = tiny_grounder.prepare(first, ['cut', 'hold'], channel_order='bgr')
+    raw = tiny_grounder.network(prepared)
+    early = tiny_grounder.prepare(second, 'hold')  # while the first is still to be finished
+    steps = tiny_grounder.finish(prepared, raw)
+    whole = tiny_grounder.ground_batch(first, ['cut', 'hold'], channel_order='bgr')
+    for action in ('cut', 'hold'):
+        assert np.array_equal(steps[0][action].heatmap, whole[0][action].heatmap)
+        assert steps[0][action].peaks == whole[0][action].peaks
+    later = tiny_grounder.finish(early, tiny_grounder.network(early))
+    assert np.array_equal(later[0]['hold'].heatmap,
+                          tiny_grounder.ground(second[0], 'hold')['hold'].heatmap)
+
+
 @pytest.mark.parametrize('size', [(1, 1), (7, 3), (480, 640), (1500, 2000), (300, 40)])
 def test_any_image_size_works(tiny_grounder, rng, size):
     result = tiny_grounder.ground(_image(rng, *size), ['kick'])['kick']

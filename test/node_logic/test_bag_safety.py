@@ -5,6 +5,7 @@ The input is never modified, and the output appears whole or not at all.
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from test_bag_grounding import compressed, image, STORE, write_bag
@@ -75,11 +76,33 @@ def test_a_bag_file_names_its_folder_and_a_bare_file_is_refused(tmp_path, scene,
     assert 'has no metadata.yaml' in capsys.readouterr().err
 
 
-def test_a_truncated_bag_is_one_line_and_leaves_no_output(tmp_path, scene, capsys):
+def test_an_mcap_cut_off_mid_write_gives_its_readable_frames_in_a_complete_output(
+        tmp_path, capsys):
+    source = tmp_path / 'in'
+    frame = np.zeros((240, 320, 3), np.uint8)
+    write_bag(source, StoragePlugin.MCAP, TOPIC, [image(frame, sec) for sec in range(1, 11)])
+    mcap = next(source.glob('*.mcap'))
+    data = mcap.read_bytes()
+    mcap.write_bytes(data[:len(data) * 6 // 10])  # no summary, the last chunk cut through
+    before = digest(source)
+    assert run(source, tmp_path / 'out') == 0
+    assert digest(source) == before
+    printed = capsys.readouterr().out
+    assert 'the input is cut off' in printed and 'read the 5 message(s) of the 10' in printed
+    assert 'grounded 5 frame(s)' in printed
+    with Reader(tmp_path / 'out') as reader:  # a complete bag: rosbags opens it from its summary
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        stamps = [stamp for _, stamp, _ in reader.messages(
+            [c for c in reader.connections if c.topic == '/looptrans/peaks'])]
+    assert counts[TOPIC] == 5 and counts['/looptrans/peaks'] == 5
+    assert stamps == [sec * 10**9 for sec in range(1, 6)]
+
+
+def test_a_bag_with_nothing_readable_is_one_line_and_leaves_no_output(tmp_path, scene, capsys):
     source = tmp_path / 'in'
     write_bag(source, StoragePlugin.MCAP, TOPIC, [image(scene, sec) for sec in range(1, 6)])
     mcap = next(source.glob('*.mcap'))
-    mcap.write_bytes(mcap.read_bytes()[:len(mcap.read_bytes()) // 2])
+    mcap.write_bytes(mcap.read_bytes()[:20])
     assert run(source, tmp_path / 'out') == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith(f'bag_grounding: cannot read bag {source}') and '\n' not in error

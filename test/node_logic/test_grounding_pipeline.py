@@ -1,5 +1,6 @@
 """The ROS-free pipeline: decode, one forward for every camera and action, settings, counts."""
 from dataclasses import fields
+import threading
 import time
 from types import SimpleNamespace
 
@@ -14,7 +15,7 @@ from looptrans_ros.settings import Settings
 
 
 class CountingGrounder:
-    """Wraps a Grounder and records the images and channel orders of every ground_batch."""
+    """Wraps a Grounder and records the channel orders of every batch it prepares."""
 
     def __init__(self, grounder) -> None:
         self.grounder, self.batches = grounder, []
@@ -22,9 +23,9 @@ class CountingGrounder:
     def __getattr__(self, name):
         return getattr(self.grounder, name)
 
-    def ground_batch(self, images, *args, channel_order, **kwargs):
+    def prepare(self, images, *args, channel_order, **kwargs):
         self.batches.append(list(channel_order))
-        return self.grounder.ground_batch(images, *args, channel_order=channel_order, **kwargs)
+        return self.grounder.prepare(images, *args, channel_order=channel_order, **kwargs)
 
 
 def message(pixels: np.ndarray, sec: int, encoding: str = 'bgr8') -> SimpleNamespace:
@@ -44,7 +45,7 @@ def pipeline(tiny_grounder):
 
 
 def test_settings_are_every_runtime_parameter_by_name():
-    runtime = [spec.name for spec in SPECS if not spec.read_only]
+    runtime = [spec.name for spec in SPECS if not (spec.read_only or spec.at_configure)]
     assert [field.name for field in fields(Settings)] == runtime
     settings = Settings().updated({'actions': ['cut', 'hold'], 'num_peaks': 1, 'device': 'x'})
     assert settings.grounded_actions == ('cut', 'hold') and settings.peak_config.num_peaks == 1
@@ -86,6 +87,9 @@ def test_a_rejected_frame_leaves_the_other_camera_grounded(pipeline, scene):
     assert [g.camera for g in published] == ['left']
     assert "rejected a frame: unsupported image encoding 'yuv422'" in warnings[0]
     assert pipeline.counts().rejected == 1
+    by_camera = pipeline.camera_counts()
+    assert (by_camera['right'].rejected, by_camera['left'].rejected) == (1, 0)
+    assert (by_camera['right'].received, by_camera['left'].processed) == (1, 1)
 
 
 def test_a_failing_step_is_counted_and_the_next_frame_goes_on(pipeline, scene):
@@ -109,6 +113,61 @@ def test_worker_grounds_whichever_cameras_have_frames_and_restarts(pipeline, sce
         finally:
             pipeline.stop()
     assert [g.camera for g in published] == ['right', 'right']
+
+
+class GatedNetwork:
+    """A Grounder whose network waits for `gate`; records each batch's stamps as prepared."""
+
+    def __init__(self, grounder) -> None:
+        self.grounder, self.gate, self.prepared = grounder, threading.Event(), []
+
+    def __getattr__(self, name):
+        return getattr(self.grounder, name)
+
+    def prepare(self, images, *args, **kwargs):
+        self.prepared.append(int(images[0][0, 0, 0]))
+        return self.grounder.prepare(images, *args, **kwargs)
+
+    def network(self, prepared):
+        assert self.gate.wait(timeout=60.0), 'the test never opened the gate'
+        return self.grounder.network(prepared)
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + 20.0
+    while not condition():
+        assert time.monotonic() < deadline, f'waited 20 s for {what}'
+        time.sleep(0.005)
+
+
+def test_the_next_frame_is_prepared_while_the_network_runs_and_counts_stay_exact(
+        tiny_grounder, scene):
+    gated, published = GatedNetwork(tiny_grounder), []
+    pipeline = GroundingPipeline(gated, Settings(), published.append, lambda text: None)
+
+    def frame(value: int):
+        pixels = scene.copy()
+        pixels[0, 0, 0] = value
+        return message(pixels, value)
+    pipeline.start()
+    try:
+        pipeline.submit(frame(1))
+        wait_for(lambda: gated.prepared == [1], 'the first frame in the network')
+        pipeline.submit(frame(2))
+        wait_for(lambda: gated.prepared == [1, 2], 'the second prepared meanwhile')
+        for value in range(3, 11):
+            pipeline.submit(frame(value))
+        assert pipeline.counts().dropped == 7, 'frames 3-9 replaced in the slot, 10 waits'
+        gated.gate.set()
+        wait_for(lambda: len(published) == 3, 'three groundings')
+    finally:
+        gated.gate.set()
+        pipeline.stop()
+    assert [g.frame.header.stamp.sec for g in published] == [1, 2, 10]
+    assert gated.prepared == [1, 2, 10]
+    counts = pipeline.counts()
+    assert (counts.received, counts.processed, counts.dropped, counts.failed) == (10, 3, 7, 0)
+    assert not [t for t in threading.enumerate() if t.name.startswith('looptrans_')]
 
 
 def test_unknown_and_repeated_cameras_are_refused():
@@ -168,3 +227,34 @@ def test_a_publish_that_fails_for_one_camera_counts_only_that_frame(tiny_grounde
     counts = pipeline.counts()
     assert [g.camera for g in published] == ['left'] and 'disk full' in warnings[0]
     assert (counts.received, counts.processed, counts.failed) == (2, 1, 1)
+    by_camera = {camera: (c.received, c.processed, c.failed)
+                 for camera, c in pipeline.camera_counts().items()}
+    assert by_camera == {'left': (1, 1, 0), 'right': (1, 0, 1)}
+
+
+def test_a_bad_frame_is_refused_on_arrival_and_never_replaces_a_good_one(pipeline, scene):
+    pipeline, published, warnings = pipeline
+    pipeline.submit(message(scene, 1), 'right')
+    truncated = message(scene, 2)
+    truncated.data = bytes(truncated.data[:100])
+    pipeline.submit(truncated, 'right')
+    assert 'rejected a frame: image data has 100 bytes' in warnings[0]
+    assert pipeline.process(message(scene, 3), 'left') is not None
+    assert [(g.camera, g.frame.header.stamp.sec) for g in published] == [('left', 3), ('right', 1)]
+    right = pipeline.camera_counts()['right']
+    assert (right.received, right.processed, right.dropped, right.rejected) == (2, 1, 0, 1)
+
+
+def test_every_stage_of_a_frame_is_timed(tiny_grounder, scene):
+    pipeline = GroundingPipeline(tiny_grounder, Settings(),
+                                 lambda grounding: {'images': 1.5, 'publish': 0.25},
+                                 lambda text: None)
+    now = time.time()
+    arriving = message(scene, int(now) - 1)  # stamped a second or two ago
+    pipeline.submit(arriving)
+    assert pipeline.process(message(scene, 2)) is not None
+    medians = pipeline.stage_medians()
+    assert list(medians) == ['receive', 'decode', 'preprocess', 'network', 'postprocess',
+                             'images', 'publish']
+    assert 1000.0 <= medians['receive'] <= 3000.0 and medians['images'] == 1.5
+    assert all(ms >= 0.0 for ms in medians.values())

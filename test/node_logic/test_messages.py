@@ -5,7 +5,7 @@ from rosbags.typesys import get_typestore, Stores
 
 from looptrans_core.peaks import Peak
 from looptrans_ros.approach import Approach
-from looptrans_ros.diagnostics import Counts, diagnostic_summary, diagnostic_values
+from looptrans_ros.diagnostics import camera_values, Counts, diagnostic_summary, diagnostic_values
 from looptrans_ros.image_codec import decode_image, fields_of
 from looptrans_ros.interface_types import register_interfaces
 from looptrans_ros.messages import CLOUD_FIELDS, MessageBuilder, peak_values
@@ -101,3 +101,7 @@ def test_diagnostic_values_and_summary():
     assert dict(diagnostic_values(Counts(tf_failed=4), 'cpu', 'cut', False, 3))['tf_failed'] == '4'
     assert diagnostic_summary(Counts(), stream=False) == (
         True, 'stream off: only goals of the ground action are grounded')
+    assert camera_values({'': counts}) == [], 'the unnamed camera is the totals alone'
+    assert dict(camera_values({'left': counts})) == {
+        'left/frames_received': '7', 'left/frames_processed': '3', 'left/frames_dropped': '2',
+        'left/frames_rejected': '1', 'left/frames_failed': '1'}

@@ -137,9 +137,15 @@ class Probe:
         assert client.wait_for_service(timeout_sec=WAIT_S), f'no {srv_name} service'
         for _ in range(attempts):
             future = client.call_async(request)
-            self.executor.spin_until_future_complete(future, timeout_sec=WAIT_S / attempts)
-            if future.done():
-                return future.result()
+            # Not executor.spin_until_future_complete: Jazzy's adds a done callback to the
+            # future on every spin, so a long wait leaves thousands of tasks behind (memory
+            # tests see it).
+            try:
+                self.spin_until(future.done, f'a response from {srv_name}', WAIT_S / attempts)
+            except AssertionError:
+                continue
+            self.node.destroy_client(client)
+            return future.result()
         raise AssertionError(f'no response from {srv_name} within {WAIT_S} s')
 
     def send_goal(self, action_name: str, goal, feedback: Optional[list] = None):
