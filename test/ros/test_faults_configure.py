@@ -89,11 +89,13 @@ def test_an_unwritable_openvino_cache_is_one_error_at_configure_and_nothing_half
     with unwritable(cache, how):
         assert not lifecycle(probe, Transition.TRANSITION_CONFIGURE)
     assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
-    probe.spin_until(lambda: warnings_of(node, rosout, ERROR), 'the error on /rosout')
-    probe.spin_for(0.3)
-    errors = warnings_of(node, rosout, ERROR)
-    assert len(errors) == 1 and f'into the cache {cache}' in errors[0], errors
-    assert 'make the folder writable with space to spare' in errors[0]
+    reason = node.configure_error
+    assert f'into the cache {cache}' in reason and 'writable with space to spare' in reason
+    if how != 'full':  # the limit stops the ROS log file too; in a full run no record came
+        probe.spin_until(lambda: warnings_of(node, rosout, ERROR), 'the error on /rosout')
+        probe.spin_for(0.3)
+        errors = warnings_of(node, rosout, ERROR)
+        assert len(errors) == 1 and reason in errors[0], errors
     left = [p for p in cache.rglob('*') if p.is_file() or p.name.startswith('.building')]
     assert left == [], 'a half-written model was left in the cache'
     assert lifecycle(probe, Transition.TRANSITION_CONFIGURE), 'configures once writable'
