@@ -30,7 +30,7 @@ class MessageDefinition:
 class SalvagedConnection:
     """One topic of a salvaged bag, with the fields the bag tool reads of rosbags' Connection."""
 
-    channel: int
+    id: int  # noqa: A003 - the MCAP channel id, named as rosbags' Connection names it
     topic: str
     msgtype: str
     msgdef: MessageDefinition
@@ -55,7 +55,7 @@ class SalvagedBag:
 
     def messages(self, connections: Sequence[Any]) -> Iterator[Tuple[Any, int, bytes]]:
         """Yield (connection, timestamp ns, raw CDR) of `connections`, in file order."""
-        wanted = {connection.channel: connection for connection in connections}
+        wanted = {connection.id: connection for connection in connections}
         for channel_id, timestamp, data in self._messages:
             if channel_id in wanted:
                 yield wanted[channel_id], timestamp, data
@@ -92,7 +92,7 @@ def bag_information(metadata: Path) -> Dict[str, Any]:
 
 def _read_until_cut(reader: StreamReader, bag: SalvagedBag) -> None:
     schemas: Dict[int, Schema] = {}
-    by_id = {connection.channel: connection for connection in bag.connections}
+    by_id = {connection.id: connection for connection in bag.connections}
     try:
         for record in reader.records:
             if isinstance(record, Schema):

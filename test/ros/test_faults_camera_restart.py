@@ -10,7 +10,7 @@ import sys
 import time
 
 from looptrans_interfaces.msg import AffordancePeaks
-from test_node import make_node, ros_context  # noqa: F401 - fixtures
+from test_node import make_node  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parents[2]
 RESUME_WITHIN_S = 2.0

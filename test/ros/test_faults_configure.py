@@ -17,7 +17,7 @@ import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from test_node import lifecycle, lifecycle_state
-from test_node_backends import checkpoint, ERROR, start_node  # noqa: F401 - fixtures
+from test_node_backends import checkpoint, ERROR  # noqa: F401 - a fixture
 
 MISSING = '/nonexistent/looptrans/model.safetensors'
 FULL_AFTER_BYTES = 200_000

@@ -13,7 +13,7 @@ from lifecycle_msgs.msg import Transition
 from node_harness import header, image_message, IMAGE_QOS, private_topic
 import numpy as np
 from sensor_msgs.msg import Image
-from test_node import lifecycle, make_node, ros_context  # noqa: F401 - fixtures
+from test_node import lifecycle, make_node  # noqa: F401 - a fixture
 
 from looptrans_ros.image_codec import decode_image, fields_of
 

@@ -13,7 +13,7 @@ from looptrans_interfaces.srv import SetAffordance
 from node_harness import header, image_message
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
-from test_node import make_node, ros_context  # noqa: F401 - fixtures
+from test_node import make_node  # noqa: F401 - a fixture
 
 CALLS = 500
 PERIOD_S = 1.0 / 200.0
