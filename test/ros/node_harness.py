@@ -11,6 +11,7 @@ import unittest
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+import launch_testing.asserts
 from looptrans_interfaces.action import Ground
 from looptrans_interfaces.msg import AffordancePeaks
 import numpy as np
@@ -215,6 +216,21 @@ class NodesUnderTest:
         for node, probe in self.made:
             probe.close()
             node.destroy_node()
+
+
+class CleanShutdownChecks:
+    """The post-shutdown checks of a launch test: every node exits 0 and prints no traceback.
+
+    Mixed into a `unittest.TestCase` that the launch test marks `post_shutdown_test`.
+    """
+
+    def test_every_node_exits_zero(self, proc_info):
+        launch_testing.asserts.assertExitCodes(proc_info)
+
+    def test_no_traceback(self, proc_output):
+        text = b''.join(io.text for io in proc_output).decode(errors='replace')
+        self.assertNotIn('Traceback', text)
+        self.assertNotIn('grounding a frame failed', text)
 
 
 class ProbeTestCase(unittest.TestCase):
