@@ -1,8 +1,10 @@
 """Launch file, RViz config, package.xml files and colcon discovery, checked without ROS."""
+import ast
 import os
 from pathlib import Path
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -10,6 +12,29 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 README_PATHS = ['.', 'looptrans_interfaces']
+PIP_MODULES = {'cv2', 'matplotlib', 'mcap', 'numpy', 'PIL', 'rosbags', 'timm', 'torch', 'tqdm',
+               'yaml'}
+"""Modules setup.py's dependencies install (pip); package.xml names their rosdep keys apart."""
+OURS = {'looptrans_core', 'looptrans_ros'}
+
+
+def imported_modules(folder: Path) -> set:
+    """Top-level modules the Python files of `folder` import, outside the standard library."""
+    modules = set()
+    for path in folder.glob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split('.')[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split('.')[0])
+    return {module for module in modules if module not in sys.stdlib_module_names}
+
+
+def test_every_ros_package_looptrans_ros_imports_is_in_package_xml():
+    root = ElementTree.parse(ROOT / 'package.xml').getroot()
+    declared = {element.text.strip() for element in root.iter('exec_depend')}
+    ros_modules = imported_modules(ROOT / 'looptrans_ros') - PIP_MODULES - OURS
+    assert ros_modules and ros_modules <= declared, sorted(ros_modules - declared)
 
 
 def test_rviz_config_has_the_displays():
