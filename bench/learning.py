@@ -6,8 +6,8 @@ seeded random heads) and the trained checkpoint (default: the bundled demo model
 KLD, SIM and NSS for each. `--seeds 1 2 3 4 5 [--size small]` instead generates each seed's
 synthetic set (`python -m looptrans_core synth`) in a temporary folder, prints every seed's
 rows and the trained-minus-prior margins (KLD lower, SIM and NSS higher) with their mean and
-worst seed, and checks the worst seed against TARGETS. The README's learning table comes from
-this script.
+worst seed, and checks the worst seed against TARGETS. The learning table of
+docs/benchmarks.md comes from this script.
 """
 import argparse
 from pathlib import Path

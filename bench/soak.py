@@ -16,7 +16,7 @@ arrival of its ~/<camera>/peaks) and, once the node has settled, its per-camera 
 /diagnostics. DDS loss is `sent - received` per camera, apart from the node's own counts; the
 kernel's UDP receive-buffer drops over the run (RcvbufErrors of /proc/net/snmp, the whole
 machine) are reported beside it. `--tuning` runs node and cameras with CYCLONEDDS_URI raising
-Cyclone's socket receive buffer (README, "Two cameras, big frames"). The targets are checked
+Cyclone's socket receive buffer (docs/ros.md, "Two cameras, big frames"). The targets are checked
 and printed last; the benchmark reports them, no timed test asserts them.
 """
 import argparse

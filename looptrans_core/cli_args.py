@@ -16,7 +16,7 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     """Add `--backend`, `--precision` and `--calibration`: the Grounder's arguments."""
     parser.add_argument('--backend', default='torch', choices=BACKENDS,
                         help='torch (CPU or CUDA) or openvino (CPU; the network is converted on '
-                             'first use and cached, see the README)')
+                             'first use and cached, see docs/export.md)')
     parser.add_argument('--precision', default='fp32', choices=INFERENCE_PRECISIONS,
                         help=f'inference precision ({backend_precisions_text()})')
     parser.add_argument('--calibration', type=Path, default=None,
