@@ -4,7 +4,7 @@ A goal that carries its image is served as soon as it is first in line; one with
 the next camera frame that arrives after it was accepted (the stream keeps going meanwhile,
 or, with `stream` off, frames are used for goals only).
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -153,15 +153,13 @@ class GoalServer:
                        else (item.depth, item.camera_info))
         decoder = self.pipeline.decoder(settings)
         try:
-            pixels, order = decoder.colour(image)
+            frame = Frame.decoded(decoder, image)
         except ImageFormatError as error:
             raise GoalError(f'bad image: {error}') from None
-        frame = Frame(image.header, pixels, order)
         if depth is None:
             return frame
         try:
-            return replace(frame, depth_m=decoder.depth(depth, pixels.shape[:2]),
-                           intrinsics=decoder.intrinsics(info))
+            return frame.with_depth(decoder, depth, info)
         except ImageFormatError as error:
             raise GoalError(f'bad depth or camera_info: {error}') from None
 

@@ -4,7 +4,7 @@ The node submits each camera's messages from its callbacks and a worker thread g
 newest of every camera in one forward; the bag tool calls `process` frame by frame. Both hand
 each Grounding to a `publish` callback (publishers, or a bag writer).
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 import queue
 import threading
 import time
@@ -317,16 +317,14 @@ class GroundingPipeline:
         depth: it is grounded, and its peaks have no positions.
         """
         try:
-            pixels, order = decoder.colour(item.image)
+            frame = Frame.decoded(decoder, item.image)
         except ImageFormatError as error:
             self._reject(camera, error)
             return None
-        frame = Frame(item.image.header, pixels, order)
         if item.depth is None:
             return frame
         try:
-            return replace(frame, depth_m=decoder.depth(item.depth, pixels.shape[:2]),
-                           intrinsics=decoder.intrinsics(item.camera_info))
+            return frame.with_depth(decoder, item.depth, item.camera_info)
         except ImageFormatError as error:
             self._stats.depth_rejected()
             self.warn(f'ignoring the depth of a frame: {error}')

@@ -1,11 +1,12 @@
 """What flows through the grounding pipeline: submitted messages, decoded frames, groundings."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import time
 from typing import Any, Dict, Optional
 
 import numpy as np
 
 from looptrans_core import AffordanceMap
+from looptrans_ros.conversion import MessageDecoder
 from looptrans_ros.image_codec import as_bgr
 from looptrans_ros.projection import Intrinsics
 from looptrans_ros.settings import Settings
@@ -31,6 +32,21 @@ class Frame:
     channel_order: str
     depth_m: Optional[np.ndarray] = None
     intrinsics: Optional[Intrinsics] = None
+
+    @classmethod
+    def decoded(cls, decoder: MessageDecoder, image: Any) -> 'Frame':
+        """Decode a colour Image or CompressedImage; ImageFormatError when it is refused."""
+        pixels, order = decoder.colour(image)
+        return cls(image.header, pixels, order)
+
+    def with_depth(self, decoder: MessageDecoder, depth: Any, camera_info: Any) -> 'Frame':
+        """Return this frame with its depth (metres, at its size) and intrinsics decoded.
+
+        Raises:
+            ImageFormatError: the depth or the camera_info is refused.
+        """
+        return replace(self, depth_m=decoder.depth(depth, self.pixels.shape[:2]),
+                       intrinsics=decoder.intrinsics(camera_info))
 
     def bgr(self) -> np.ndarray:
         """Return the pixels in BGR order, for drawing an overlay."""
