@@ -25,8 +25,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from looptrans_ros.projection import back_project, DEPTH_WINDOW_RADIUS, Intrinsics, \
-    median_depth
+from looptrans_ros.projection import (back_project, DEPTH_WINDOW_RADIUS, Intrinsics,
+                                      median_depth, transform_points)
 from looptrans_ros.rotations import homogeneous, Quaternion, quaternion_from_matrix
 
 APPROACH_WINDOW_RADIUS = 7
@@ -77,12 +77,9 @@ class Approach:
 
     def transformed(self, matrix: np.ndarray) -> 'Approach':
         """Return this approach in another frame; `matrix`: 4 x 4 transform target <- here."""
-        matrix = np.asarray(matrix, dtype=np.float64)
-        if matrix.shape != (4, 4):
-            raise ValueError(f'a transform is a 4 x 4 homogeneous matrix, got {matrix.shape}')
-        rotation = matrix[:3, :3]
-        return Approach(rotation @ self.position + matrix[:3, 3], rotation @ self.z_axis,
-                        rotation @ self.x_axis)
+        position = transform_points(np.asarray(self.position, np.float64), matrix)[0]
+        rotation = np.asarray(matrix, np.float64)[:3, :3]
+        return Approach(position, rotation @ self.z_axis, rotation @ self.x_axis)
 
 
 def fit_approach(depth_m: np.ndarray, u: float, v: float, intrinsics: Intrinsics,

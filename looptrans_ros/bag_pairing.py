@@ -6,16 +6,13 @@ aligned RGB-D drivers stamp both. The camera_info used is the newest one read so
 """
 from typing import Any, Dict, List, Optional, Tuple
 
+from looptrans_ros.depth_sync import stamp_key
+
 WINDOW = 10
 """Colour frames (and depth images) kept waiting for their partner."""
 
 Paired = Tuple[int, Any, Optional[Any], Optional[Any]]
 """(bag timestamp, colour message, depth message or None, camera_info or None)."""
-
-
-def stamp_key(message: Any) -> Tuple[int, int]:
-    """(sec, nanosec) of a message's header stamp."""
-    return message.header.stamp.sec, message.header.stamp.nanosec
 
 
 class StampPairing:

@@ -32,6 +32,11 @@ class CameraSlots:
         """Count a frame of `camera` that arrived but was refused before storing."""
         self._slot(camera).refuse()
 
+    def discard(self, cameras: Sequence[str]) -> None:
+        """Count the frames just taken of `cameras` as dropped (taken, but not grounded)."""
+        for camera in cameras:
+            self._slot(camera).discard()
+
     def _slot(self, camera: str) -> LatestFrameSlot:
         slot = self.slots.get(camera)
         if slot is None:

@@ -3,12 +3,18 @@
 Colour and depth are paired by message_filters in the node.
 """
 import time
-from typing import Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
 Stamp = Tuple[int, int]
 """(sec, nanosec) of a header stamp."""
+
+
+def stamp_key(message: Any) -> Stamp:
+    """(sec, nanosec) of a message's header stamp."""
+    return message.header.stamp.sec, message.header.stamp.nanosec
+
 
 DEPTH_ENCODINGS = ('16UC1', 'mono16', '32FC1')
 

@@ -34,6 +34,11 @@ class LatestFrameSlot(Generic[T]):
         with self._condition:
             self.received += 1
 
+    def discard(self) -> None:
+        """Count a taken frame as dropped: it was not grounded (goals only, `stream` off)."""
+        with self._condition:
+            self.dropped += 1
+
     def take(self, timeout: Optional[float] = None) -> Optional[T]:
         """Remove and return the newest frame, waiting up to `timeout` s; None if none came."""
         with self._condition:

@@ -65,14 +65,8 @@ class GoalServer:
         goal = self.queue.head()
         if goal is None:
             return False
-        remaining = goal.remaining_s()
-        if goal.cancelled():
-            return self._end(goal, GoalOutcome(CANCELED, 'canceled while waiting for a frame'))
-        if remaining is not None and remaining <= 0:
-            return self._end(goal, GoalOutcome(ABORTED, (
-                f'timed out after {goal.timeout_s:g} s waiting for a camera frame on image; '
-                'accepted: a goal that carries its image, a running camera, or timeout_s 0 '
-                '(no limit)')))
+        if self._end_if_over(goal):
+            return True
         if goal.image is not None:
             return self._end(goal, self.outcome(goal, None))
         return False
@@ -83,7 +77,20 @@ class GoalServer:
         item = items.get(self.pipeline.cameras[0])
         if goal is None or goal.image is not None or item is None or item.arrived < goal.accepted:
             return
-        self._end(goal, self.outcome(goal, item))
+        if not self._end_if_over(goal):
+            self._end(goal, self.outcome(goal, item))
+
+    def _end_if_over(self, goal: Goal) -> bool:
+        """End `goal` if it was cancelled or its time ran out; return whether it ended."""
+        remaining = goal.remaining_s()
+        if goal.cancelled():
+            return self._end(goal, GoalOutcome(CANCELED, 'canceled while waiting for a frame'))
+        if remaining is not None and remaining <= 0:
+            return self._end(goal, GoalOutcome(ABORTED, (
+                f'timed out after {goal.timeout_s:g} s waiting for a camera frame on image; '
+                'accepted: a goal that carries its image, a running camera, or timeout_s 0 '
+                '(no limit)')))
+        return False
 
     def abort_all(self, reason: str) -> None:
         """End every queued goal as aborted with `reason` (the worker stops)."""

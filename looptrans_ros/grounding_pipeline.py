@@ -17,7 +17,7 @@ from looptrans_ros.camera_slots import CameraSlots, SINGLE_CAMERA
 from looptrans_ros.conversion import Bridge, CODEC_ONLY, MessageDecoder
 from looptrans_ros.diagnostics import Counts, PipelineStats
 from looptrans_ros.goal_serving import GoalServer
-from looptrans_ros.goals import Goal
+from looptrans_ros.goals import ABORTED, Goal, GoalOutcome
 from looptrans_ros.grounding_types import Frame, Grounding, Submitted
 from looptrans_ros.image_codec import ImageFormatError
 from looptrans_ros.rate_limiter import RateLimiter
@@ -27,6 +27,8 @@ from looptrans_ros.stage_times import StageTimes
 
 POLL_S = 0.1
 """How often an idle worker checks whether it should stop."""
+STOPPED = ('the node stopped grounding (deactivated or shut down); accepted: goals sent to an '
+           'active node')
 
 
 @dataclass
@@ -112,7 +114,13 @@ class GroundingPipeline:
         self._slots.put(camera, Submitted(image, depth, camera_info))
 
     def submit_goal(self, goal: Goal) -> None:
-        """Queue a one-shot goal for the worker; it is served after the goals before it."""
+        """Queue a one-shot goal for the worker; it is served after the goals before it.
+
+        A goal that comes after `stop` (both run on the node's executor) is aborted at once.
+        """
+        if not self.running:
+            goal.finish(GoalOutcome(ABORTED, STOPPED))
+            return
         self._goals.put(goal)
         self._slots.wake()
 
@@ -164,8 +172,7 @@ class GroundingPipeline:
             for thread in self._threads[1:]:
                 thread.join()
             self._threads = []
-        self._goals.abort_all('the node stopped grounding (deactivated or shut down); '
-                              'accepted: goals sent to an active node')
+        self._goals.abort_all(STOPPED)
         self.grounder.suspend()
 
     def process(self, image: Any, camera: str = SINGLE_CAMERA, depth: Any = None,
@@ -192,6 +199,8 @@ class GroundingPipeline:
             if items:
                 self._goals.serve_waiting(items)
             stream = self.settings.stream  # read again: it may have changed meanwhile
+            if items and not stream:
+                self._slots.discard(list(items))  # for goals only: not grounded, so dropped
             batch = self._prepare(items) if items and stream else None
             if batch is None:
                 self._free.release()

@@ -24,7 +24,7 @@ from visualization_msgs.msg import MarkerArray
 from looptrans_core import load_default_grounder
 from looptrans_ros.camera_slots import SINGLE_CAMERA
 from looptrans_ros.conversion import load_bridge
-from looptrans_ros.depth_sync import DepthWait
+from looptrans_ros.depth_sync import DepthWait, stamp_key
 from looptrans_ros.diagnostics import (camera_values, diagnostic_summary, diagnostic_values,
                                        lost_values)
 from looptrans_ros.ground_action import GroundActionServer
@@ -187,11 +187,11 @@ class GroundingNode(LifecycleNode):
         synchroniser = ApproximateTimeSynchronizer(inputs, queue_size=10,
                                                    slop=p['depth_tolerance_s'])
         synchroniser.registerCallback(self._on_synchronised)
-        inputs[0].registerCallback(lambda image: self.depth_wait.colour(stamp_of(image)))
+        inputs[0].registerCallback(lambda image: self.depth_wait.colour(stamp_key(image)))
         return inputs
 
     def _on_synchronised(self, image: Any, depth: Image, info: CameraInfo) -> None:
-        self.depth_wait.matched(stamp_of(image))
+        self.depth_wait.matched(stamp_key(image))
         self.pipeline.submit(image, depth=depth, camera_info=info)
 
     def _lost_events(self, camera: str) -> SubscriptionEventCallbacks:
@@ -296,11 +296,6 @@ class GroundingNode(LifecycleNode):
         if self.pipeline is not None:
             self.pipeline.stop()
         super().destroy_node()
-
-
-def stamp_of(message: Any) -> Tuple[int, int]:
-    """(sec, nanosec) of a message's header stamp."""
-    return message.header.stamp.sec, message.header.stamp.nanosec
 
 
 def main(args=None) -> int:

@@ -120,6 +120,11 @@ def test_stream_off_grounds_only_goals(running, scene):
     pipeline.submit(message(scene, 2))
     assert recorder.wait().status == SUCCEEDED
     assert not published and pipeline.counts().processed == 0
+    deadline = time.monotonic() + 5.0
+    while pipeline.counts().dropped < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    counts = pipeline.counts()
+    assert (counts.received, counts.dropped) == (2, 2), 'frames taken but not grounded count'
 
 
 def test_stopping_aborts_the_waiting_goals(tiny_grounder):
@@ -128,6 +133,13 @@ def test_stopping_aborts_the_waiting_goals(tiny_grounder):
     recorder = Recorder()
     pipeline.submit_goal(recorder.goal())
     pipeline.stop()
+    assert recorder.wait().status == ABORTED and 'stopped grounding' in recorder.outcome.message
+
+
+def test_a_goal_after_stop_ends_aborted_at_once(tiny_grounder):
+    pipeline = GroundingPipeline(tiny_grounder, Settings(), print, print)
+    recorder = Recorder()
+    pipeline.submit_goal(recorder.goal())
     assert recorder.wait().status == ABORTED and 'stopped grounding' in recorder.outcome.message
 
 
