@@ -79,22 +79,23 @@ def unwritable(folder: Path, how: str) -> Iterator[None]:
 
 @pytest.mark.parametrize('how', ['read-only', 'full'])
 def test_an_unwritable_openvino_cache_is_one_error_at_configure_and_nothing_half_written(
-        start_node, checkpoint, tmp_path, monkeypatch, how):  # noqa: F811 - fixtures above
+        start_node, checkpoint, tmp_path, monkeypatch, capfd, how):  # noqa: F811 - fixtures
     cache = tmp_path / 'cache'
     cache.mkdir()
     monkeypatch.setenv('LOOPTRANS_CACHE_DIR', str(cache))
     node, probe = start_node(checkpoint=checkpoint, backend='openvino', device='cpu',
                              autostart=False)
-    rosout = probe.outputs(node, 'rosout')['rosout']
+    capfd.readouterr()
     with unwritable(cache, how):
         assert not lifecycle(probe, Transition.TRANSITION_CONFIGURE)
     assert lifecycle_state(probe) == State.PRIMARY_STATE_UNCONFIGURED
     reason = node.configure_error
     assert f'into the cache {cache}' in reason and 'writable with space to spare' in reason
-    if how != 'full':  # the limit stops the ROS log file too; in a full run no record came
-        probe.spin_until(lambda: warnings_of(node, rosout, ERROR), 'the error on /rosout')
-        probe.spin_for(0.3)
-        errors = warnings_of(node, rosout, ERROR)
+    if how != 'full':  # under the size limit the captured console cannot grow either
+        # The node's console log (rcutils writes it to stderr at once); a /rosout subscription
+        # missed this record in a full run.
+        errors = [line for line in capfd.readouterr().err.splitlines()
+                  if 'cannot configure' in line]
         assert len(errors) == 1 and reason in errors[0], errors
     left = [p for p in cache.rglob('*') if p.is_file() or p.name.startswith('.building')]
     assert left == [], 'a half-written model was left in the cache'
